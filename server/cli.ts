@@ -1,0 +1,84 @@
+/**
+ * @module server/cli
+ * `switchboard start` (default): one instance configured from the environment (SPEC §2).
+ * `switchboard token --sub <id> [--rooms a,b] [--ttl 1h]`: mints a client token with JWT_SECRET.
+ * A bad configuration prints one line and exits with code 2.
+ */
+import { signToken } from "./auth/jwt.ts";
+import { ConfigError, settingsFromEnv } from "./config/settings.ts";
+import { ensureDashboardBuilt } from "./dashboard/build.ts";
+import type { SwitchboardOptions } from "./config/options.ts";
+import { createSwitchboard, type Switchboard } from "./switchboard.ts";
+
+/** Rooms the development client token may join (printed in the banner). */
+export const DEV_TOKEN_ROOMS = ["lobby", "news", "chat-*"];
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(`switchboard: ${(err as Error)?.stack ?? String(err)}`);
+  process.exit(1);
+}
+
+async function printDevBanner(sb: Switchboard): Promise<void> {
+  const dev = sb.options.devCredentials;
+  if (!dev) return;
+  const host = sb.options.host === "0.0.0.0" ? "localhost" : sb.options.host;
+  const base = `http://${host}:${sb.port}`;
+  const clientToken = await signToken(dev.jwtSecret, { sub: "dev-user", rooms: DEV_TOKEN_ROOMS });
+  const lines = [
+    "",
+    "  Switchboard is running in development mode (ephemeral credentials, regenerated at every start).",
+    `  Dashboard:     ${base}/admin/#token=${dev.adminToken}`,
+    `  Admin token:   ${dev.adminToken}`,
+    `  WebSocket:     ws://${host}:${sb.port}${sb.options.path}`,
+    `  Client token:  ${clientToken}`,
+    `                 (user "dev-user", may join: ${DEV_TOKEN_ROOMS.join(", ")}; valid 24h)`,
+    "  Production: set NODE_ENV=production with JWT_SECRET (or JWT_PUBLIC_KEY / JWT_JWKS_URL) and ADMIN_TOKEN.",
+    "",
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+async function start(): Promise<void> {
+  const settings = settingsFromEnv(process.env) as SwitchboardOptions;
+  const sb = createSwitchboard(settings);
+  await ensureDashboardBuilt(sb.log);
+  await sb.listen();
+  await printDevBanner(sb);
+  const stop = (signal: string) => {
+    sb.log.info({ signal }, "shutting down");
+    void sb.shutdown().then(() => process.exit(0));
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+async function token(args: string[]): Promise<void> {
+  const secret = process.env.JWT_SECRET;
+  if (!secret) throw new ConfigError("Invalid configuration: JWT_SECRET is unset: expected the secret the server verifies tokens with");
+  const claims: Record<string, unknown> = {};
+  const sub = flag(args, "sub");
+  const rooms = flag(args, "rooms");
+  const role = flag(args, "role");
+  if (sub) claims.sub = sub;
+  if (rooms) claims.rooms = rooms.split(",").map((r) => r.trim()).filter(Boolean);
+  if (role) claims.role = role;
+  process.stdout.write((await signToken(secret, claims, flag(args, "ttl") ?? "1h")) + "\n");
+}
+
+const [command = "start", ...rest] = process.argv.slice(2);
+const commands: Record<string, (args: string[]) => Promise<void>> = { start, token };
+const run = commands[command];
+if (!run) {
+  console.error(`switchboard: unknown command "${command}" (expected: ${Object.keys(commands).join(", ")})`);
+  process.exit(2);
+}
+run(rest).catch(fail);

@@ -1,0 +1,119 @@
+/**
+ * @module server/config/settings
+ * Every setting of SPEC §2: its environment variable, its library option name, its default,
+ * how it is read from a string and what a valid value is. One table serves both the CLI (env)
+ * and the library (options object), so both are validated by the same rules, once, at start-up.
+ */
+import { z } from "zod";
+import { WebSocketDefaults } from "../../shared/constants.ts";
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+const list = z.array(z.string().min(1));
+const origin = z.string().regex(/^(\*|https?:\/\/[^\s/,]+)$/);
+
+/** How a variable's text becomes a value before validation. */
+type Kind = "int" | "bool" | "string" | "list";
+
+interface Setting {
+  env: string;
+  kind: Kind;
+  schema: z.ZodType;
+  expected: string;
+  default?: unknown;
+  /** Secrets are never echoed back in an error line. */
+  secret?: boolean;
+}
+
+function setting(env: string, kind: Kind, schema: z.ZodType, expected: string, defaultValue?: unknown): Setting {
+  return { env, kind, schema, expected, default: defaultValue };
+}
+
+function secret(env: string, expected: string): Setting {
+  return { env, kind: "string", schema: z.string().min(16), expected, secret: true };
+}
+
+function shown(s: Setting, value: unknown): string {
+  if (s.secret) return `<hidden, ${String(value).length} characters>`;
+  return JSON.stringify(value);
+}
+
+export const SETTINGS = {
+  port: setting("PORT", "int", int(0, 65535), "an integer from 0 to 65535 (0 = any free port)", 3000),
+  host: setting("HOST", "string", z.string().min(1), "a bind address such as 0.0.0.0 or 127.0.0.1", "0.0.0.0"),
+  path: setting("WS_PATH", "string", z.string().regex(/^\/\S*$/), "a path starting with /", WebSocketDefaults.PATH),
+  redisUrl: setting("REDIS_URL", "string", z.string().regex(/^rediss?:\/\/\S+$/), "a redis:// or rediss:// URL"),
+  redisClusterNodes: setting("REDIS_CLUSTER_NODES", "list", z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/)).min(1), "a comma-separated list of host:port"),
+  instanceId: setting("INSTANCE_ID", "string", z.string().regex(/^[\w.:@-]{1,128}$/).refine((v) => v !== "emitter"), "1-128 characters of letters, digits and ._:@- (not \"emitter\")"),
+  jwtSecret: secret("JWT_SECRET", "a secret of at least 16 characters"),
+  jwtPublicKey: setting("JWT_PUBLIC_KEY", "string", z.string().includes("-----BEGIN PUBLIC KEY-----"), "a PEM public key (-----BEGIN PUBLIC KEY-----)"),
+  jwtJwksUrl: setting("JWT_JWKS_URL", "string", z.string().regex(/^https?:\/\/\S+$/), "an http(s) URL of a JWKS document"),
+  jwtIssuer: setting("JWT_ISSUER", "string", z.string().min(1), "a non-empty issuer"),
+  jwtAudience: setting("JWT_AUDIENCE", "string", z.string().min(1), "a non-empty audience"),
+  jwtAlgorithms: setting("JWT_ALGORITHMS", "list", z.array(z.enum(["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"])).min(1), "a comma-separated list of JWS algorithms (HS256, RS256, ES256, EdDSA, …; never none)"),
+  adminToken: secret("ADMIN_TOKEN", "a token of at least 16 characters"),
+  viewerToken: secret("VIEWER_TOKEN", "a token of at least 16 characters"),
+  emitToken: secret("EMIT_TOKEN", "a token of at least 16 characters"),
+  authTimeout: setting("AUTH_TIMEOUT_MS", "int", int(1, 600_000), "milliseconds from 1 to 600000", WebSocketDefaults.AUTH_TIMEOUT),
+  heartbeatInterval: setting("HEARTBEAT_INTERVAL_MS", "int", int(10, 3_600_000), "milliseconds from 10 to 3600000", WebSocketDefaults.HEARTBEAT_INTERVAL),
+  heartbeatTimeout: setting("HEARTBEAT_TIMEOUT_MS", "int", int(10, 86_400_000), "milliseconds from 10 to 86400000", WebSocketDefaults.HEARTBEAT_TIMEOUT),
+  maxPayloadLength: setting("MAX_PAYLOAD_BYTES", "int", int(64, 64 * 1024 * 1024), "bytes from 64 to 67108864", WebSocketDefaults.MAX_PAYLOAD_LENGTH),
+  idleTimeout: setting("IDLE_TIMEOUT_S", "int", int(0, 960), "seconds from 0 to 960 (0 = off)", WebSocketDefaults.IDLE_TIMEOUT),
+  perMessageDeflate: setting("PER_MESSAGE_DEFLATE", "bool", z.boolean(), "true or false", false),
+  backpressureLimit: setting("BACKPRESSURE_LIMIT_BYTES", "int", int(1024), "bytes, at least 1024", WebSocketDefaults.BACKPRESSURE_LIMIT),
+  defaultRooms: setting("DEFAULT_ROOMS", "list", list, "a comma-separated list of room names (empty = none)", [WebSocketDefaults.ROOM, WebSocketDefaults.NOTIFICATION_ROOM]),
+  allowedRooms: setting("ALLOWED_ROOMS", "list", list, "a comma-separated list of room patterns", []),
+  encryption: setting("ENCRYPTION", "string", z.enum(["off", "optional", "required"]), "off, optional or required", "optional"),
+  allowedOrigins: setting("ALLOWED_ORIGINS", "list", z.array(origin).min(1), "* or a comma-separated list of origins like https://app.example.com", ["*"]),
+  maxConnections: setting("MAX_CONNECTIONS", "int", int(0), "an integer ≥ 0 (0 = unlimited)", 0),
+  maxConnectionsPerUser: setting("MAX_CONNECTIONS_PER_USER", "int", int(0), "an integer ≥ 0 (0 = unlimited)", 0),
+  rateLimitPerSecond: setting("RATE_LIMIT_PER_S", "int", int(0), "frames per second, an integer ≥ 0 (0 = off)", 100),
+  logLevel: setting("LOG_LEVEL", "string", z.enum(["debug", "info", "warn", "error"]), "debug, info, warn or error", "info"),
+  historyRooms: setting("HISTORY_ROOMS", "list", list, "a comma-separated list of room patterns", []),
+  historySize: setting("HISTORY_SIZE", "int", int(1, 100_000), "an integer from 1 to 100000", 100),
+  historyTtlSeconds: setting("HISTORY_TTL_S", "int", int(1, 30 * 86_400), "seconds from 1 to 2592000", 300),
+} as const satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** One line naming the variable, the value and what is expected (CLI exits 2 with it). */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function parseText(kind: Kind, text: string): unknown {
+  switch (kind) {
+    case "int":
+      return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+    case "bool":
+      return ({ true: true, "1": true, yes: true, false: false, "0": false, no: false } as Record<string, boolean>)[text.trim().toLowerCase()] ?? text;
+    case "list":
+      return text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    default:
+      return text;
+  }
+}
+
+/** Reads every SPEC §2 variable present in `env` into option values. */
+export function settingsFromEnv(env: Record<string, string | undefined>): Partial<Record<SettingKey, unknown>> {
+  const out: Partial<Record<SettingKey, unknown>> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [SettingKey, Setting][]) {
+    const text = env[s.env];
+    if (text === undefined || (text === "" && s.kind !== "list")) continue;
+    const value = parseText(s.kind, text);
+    const check = s.schema.safeParse(value);
+    if (!check.success) throw new ConfigError(`Invalid configuration: ${s.env}=${shown(s, text)}: expected ${s.expected}`);
+    out[key] = check.data;
+  }
+  return out;
+}
+
+/** Validates library option values with the same rules (message names the option). */
+export function validateSetting(key: SettingKey, value: unknown): unknown {
+  const s: Setting = SETTINGS[key];
+  const check = s.schema.safeParse(value);
+  if (!check.success) throw new ConfigError(`Invalid option ${key} (${s.env})=${shown(s, value)}: expected ${s.expected}`);
+  return check.data;
+}

@@ -1,0 +1,74 @@
+/**
+ * @module server/core/message-flow
+ * Client `join`, `leave` and custom events, after the session validated the frame and checked
+ * that the client is authenticated. Each answers with an `ack` when the frame had an `id`;
+ * without one, behaviour is the Ignis one (silent).
+ */
+import { AckErrorCodes } from "../../shared/close-codes.ts";
+import type { InboundFrame } from "../../shared/protocol.ts";
+import type { Hub } from "./hub.ts";
+import { matchesAny, partitionRoomNames } from "./room-policy.ts";
+import type { Session } from "./session.ts";
+
+export async function joinRooms(hub: Hub, session: Session, requested: string[], frameId?: string): Promise<void> {
+  const { valid, invalid } = partitionRoomNames(requested, (name) => name !== session.id && hub.registry.has(name));
+  const allowed = await allowedRooms(hub, session, valid);
+  if (!session.isOpen) return;
+  const joined: string[] = [];
+  for (const room of allowed) {
+    hub.joinRoom(session, room);
+    joined.push(room);
+  }
+  const denied = [...invalid, ...valid.filter((room) => !allowed.includes(room))];
+  if (denied.length > 0) hub.log.debug({ clientId: session.id, denied }, "join denied");
+  session.ack(frameId, { joined, denied });
+}
+
+async function allowedRooms(hub: Hub, session: Session, valid: string[]): Promise<string[]> {
+  if (valid.length === 0) return [];
+  const { userId } = session.record;
+  const hook = hub.hooks.validateRooms;
+  if (!hook) {
+    return valid.filter(
+      (room) => room === session.id || matchesAny(room, hub.options.allowedRooms, userId) || matchesAny(room, session.grantedRooms ?? [], userId),
+    );
+  }
+  try {
+    const answer = await hook({ clientId: session.id, userId, rooms: valid });
+    return Array.isArray(answer) ? valid.filter((room) => answer.includes(room)) : [];
+  } catch (err) {
+    hub.log.error({ clientId: session.id, err: String(err) }, "validateRooms hook threw; nothing joined");
+    return [];
+  }
+}
+
+/** Leaves the rooms the client is in, except its own-id room (SPEC §3.2 item 4). */
+export function leaveRooms(hub: Hub, session: Session, requested: string[], frameId?: string): void {
+  const left: string[] = [];
+  for (const room of new Set(requested)) {
+    if (room !== session.id && hub.leaveRoom(session, room)) left.push(room);
+  }
+  session.ack(frameId, { left });
+}
+
+/** Custom events go to the `onMessage` hook; its return value is the ack's result. */
+export function handleCustom(hub: Hub, session: Session, message: InboundFrame & Record<string, unknown>): void {
+  const hook = hub.hooks.onMessage;
+  const frameId = message.id;
+  if (!hook) {
+    session.nack(frameId, AckErrorCodes.NO_HANDLER, `no handler for event "${message.event}"`);
+    return;
+  }
+  const { id: clientId, userId } = session.record;
+  Promise.resolve()
+    .then(() => hook({ clientId, userId, message }))
+    .then(
+      (result) => {
+        if (session.isOpen) session.ack(frameId, result);
+      },
+      (err: unknown) => {
+        hub.log.warn({ clientId, event: message.event, err: String(err) }, "onMessage hook failed");
+        if (session.isOpen) session.nack(frameId, AckErrorCodes.HANDLER_ERROR, err instanceof Error ? err.message : String(err));
+      },
+    );
+}

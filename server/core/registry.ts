@@ -1,0 +1,155 @@
+/**
+ * @module server/core/registry
+ * The local index of clients, users and rooms: the single source of truth for "who is here and
+ * in which rooms" on this instance. It does no I/O and knows nothing of delivery; fan-out reads
+ * it. Own-id rooms (a room named after a client's id, joined at authentication for Ignis
+ * compatibility) live only in the client's `rooms` set, never in the room index.
+ */
+import type { ClientState } from "../../shared/constants.ts";
+
+/** The public shape of a client, as queries and the REST API return it. */
+export interface ClientRecord {
+  id: string;
+  userId?: string;
+  instanceId: string;
+  state: ClientState;
+  rooms: Set<string>;
+  encrypted: boolean;
+  /** When the encrypted session was keyed (epoch ms). */
+  encryptedAt?: number;
+  connectedAt: number;
+  lastActivity: number;
+  remoteAddress: string;
+  userAgent: string;
+  metadata?: unknown;
+}
+
+export class Registry {
+  private readonly clients = new Map<string, ClientRecord>();
+  private readonly users = new Map<string, Set<string>>();
+  private readonly rooms = new Map<string, Set<string>>();
+  /** Members that need per-client encoding (encrypted sessions), per room. */
+  private readonly codecRooms = new Map<string, Set<string>>();
+  /** Authenticated clients that need per-client encoding. */
+  private readonly codecClients = new Set<string>();
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  add(record: ClientRecord): boolean {
+    if (this.clients.has(record.id)) return false;
+    this.clients.set(record.id, record);
+    return true;
+  }
+
+  get(id: string): ClientRecord | undefined {
+    return this.clients.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.clients.has(id);
+  }
+
+  all(): IterableIterator<ClientRecord> {
+    return this.clients.values();
+  }
+
+  /** Removes a client from every index; returns the record (with its rooms) or undefined. */
+  remove(id: string): ClientRecord | undefined {
+    const record = this.clients.get(id);
+    if (!record) return undefined;
+    for (const room of record.rooms) this.dropFromRoom(id, room);
+    if (record.userId !== undefined) removeFromIndex(this.users, record.userId, id);
+    this.codecClients.delete(id);
+    this.clients.delete(id);
+    return record;
+  }
+
+  indexUser(id: string, userId: string): void {
+    const record = this.clients.get(id);
+    if (!record) return;
+    record.userId = userId;
+    addToIndex(this.users, userId, id);
+  }
+
+  /** Marks the client as needing per-client encoding from now on (one-way). */
+  markCodec(id: string): void {
+    const record = this.clients.get(id);
+    if (!record || this.codecClients.has(id)) return;
+    this.codecClients.add(id);
+    for (const room of record.rooms) if (room !== id) addToIndex(this.codecRooms, room, id);
+  }
+
+  isCodec(id: string): boolean {
+    return this.codecClients.has(id);
+  }
+
+  /** Adds membership; returns true when the client was not yet in the room. */
+  join(id: string, room: string): boolean {
+    const record = this.clients.get(id);
+    if (!record || record.rooms.has(room)) return false;
+    record.rooms.add(room);
+    if (room !== id) {
+      addToIndex(this.rooms, room, id);
+      if (this.codecClients.has(id)) addToIndex(this.codecRooms, room, id);
+    }
+    return true;
+  }
+
+  /** Removes membership; returns true when the client was in the room. */
+  leave(id: string, room: string): boolean {
+    const record = this.clients.get(id);
+    if (!record || !record.rooms.has(room)) return false;
+    record.rooms.delete(room);
+    this.dropFromRoom(id, room);
+    return true;
+  }
+
+  membersOf(room: string): ReadonlySet<string> | undefined {
+    return this.rooms.get(room);
+  }
+
+  codecMembersOf(room: string): ReadonlySet<string> | undefined {
+    return this.codecRooms.get(room);
+  }
+
+  codecMembers(): ReadonlySet<string> {
+    return this.codecClients;
+  }
+
+  clientsOfUser(userId: string): ReadonlySet<string> | undefined {
+    return this.users.get(userId);
+  }
+
+  roomSizes(): IterableIterator<[string, Set<string>]> {
+    return this.rooms.entries();
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  private dropFromRoom(id: string, room: string): void {
+    if (room === id) return;
+    removeFromIndex(this.rooms, room, id);
+    removeFromIndex(this.codecRooms, room, id);
+  }
+}
+
+function addToIndex(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  if (set) set.add(id);
+  else index.set(key, new Set([id]));
+}
+
+function removeFromIndex(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(id);
+  if (set.size === 0) index.delete(key);
+}

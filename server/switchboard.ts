@@ -1,0 +1,152 @@
+/**
+ * @module server/switchboard
+ * The library factory: `createSwitchboard(options)` resolves and validates the options once,
+ * builds the hub over a broker (memory unless given), the Bun transport and the REST API, and
+ * returns the object an application embeds (`fetch` + `websocket`) or runs (`listen`).
+ */
+import { Hono } from "hono";
+import { JwtVerifier } from "./auth/jwt.ts";
+import { RoleResolver } from "./auth/roles.ts";
+import type { Broker } from "./broker/broker.ts";
+import { MemoryBroker } from "./broker/memory.ts";
+import { ConfigError } from "./config/settings.ts";
+import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from "./config/options.ts";
+import { Hub } from "./core/hub.ts";
+import type { Target } from "./core/target.ts";
+import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
+import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
+import { customCodecFactory } from "./encryption/custom.ts";
+import { createLogger } from "./logger.ts";
+import { BunTransport, type BunServer, type SocketData } from "./transport/bun.ts";
+import { LibraryFacade } from "./facade.ts";
+import { createDashboardHandler } from "./dashboard/serve.ts";
+
+function createVerifier(o: ResolvedOptions): JwtVerifier | undefined {
+  try {
+    return JwtVerifier.create(o);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: JWT_PUBLIC_KEY=<PEM, ${o.jwtPublicKey?.length ?? 0} characters>: expected a PEM public key (${(err as Error).message})`);
+  }
+}
+
+function coreOptions(o: ResolvedOptions): CoreOptions {
+  return {
+    instanceId: o.instanceId, defaultRooms: o.defaultRooms, allowedRooms: o.allowedRooms, authTimeout: o.authTimeout,
+    heartbeatInterval: o.heartbeatInterval, heartbeatTimeout: o.heartbeatTimeout, rateLimitPerSecond: o.rateLimitPerSecond,
+    maxConnectionsPerUser: o.maxConnectionsPerUser, backpressureLimit: o.backpressureLimit, slowConsumerGraceMs: o.slowConsumerGraceMs,
+    encryption: o.encryption, encryptedBatchLimit: o.encryptedBatchLimit,
+  };
+}
+
+/** Built-in JWT authentication and refresh unless the application supplies its own hooks. */
+function resolveHooks(o: ResolvedOptions, verifier: JwtVerifier | undefined): Hooks {
+  const h = o.hooks;
+  return {
+    authenticate: h.authenticate ?? (verifier ? (data) => verifier.authenticate(data.token) : undefined),
+    refresh: h.refresh ?? (verifier ? ({ token }) => verifier.authenticate(token) : undefined),
+    validateRooms: h.validateRooms,
+    onClientConnected: h.onClientConnected,
+    onClientDisconnected: h.onClientDisconnected,
+    onMessage: h.onMessage,
+  };
+}
+
+function resolveCodecFactory(o: ResolvedOptions): CodecFactory | undefined {
+  const { handshake, outboundTransformer } = o.hooks;
+  if (handshake && outboundTransformer) return customCodecFactory(handshake, outboundTransformer);
+  return undefined;
+}
+
+export class Switchboard extends LibraryFacade {
+  readonly options: ResolvedOptions;
+  readonly log: Logger;
+  readonly broker: Broker;
+  /** The REST API (mount under any prefix: the standalone server uses `/api`). */
+  readonly api: ApiApp;
+  /** Bun's `websocket` handler object for a host's `Bun.serve`. */
+  readonly websocket;
+  private readonly transport: BunTransport;
+  private readonly http: Hono;
+  private server?: BunServer;
+  private ownsServer = false;
+  private stopping?: Promise<void>;
+
+  constructor(input: SwitchboardOptions = {}) {
+    const options = resolveOptions(input);
+    const log = options.logger ?? createLogger(options.logLevel, options.identifier);
+    const verifier = createVerifier(options);
+    const broker = options.broker ?? new MemoryBroker();
+    const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker, log, codecFactory: resolveCodecFactory(options) });
+    super(hub);
+    this.options = options;
+    this.log = log;
+    this.broker = broker;
+    this.transport = new BunTransport(hub, options);
+    this.websocket = this.transport.handler();
+    this.api = createApi({ backend: this.apiBackend(), roles: new RoleResolver(options, verifier), allowedOrigins: options.allowedOrigins, log });
+    this.http = new Hono();
+    this.http.route("/api", this.api);
+    this.dashboard = createDashboardHandler("/admin");
+    this.http.get("/admin", (c) => this.dashboard(c.req.raw));
+    this.http.get("/admin/*", (c) => this.dashboard(c.req.raw));
+  }
+
+  /** The built dashboard; mount it under another path with `createDashboardHandler(path)`. */
+  readonly dashboard: (req: Request) => Response;
+
+  private apiBackend(): ApiBackend {
+    return {
+      emit: (target, event, data, by) => this.hub.emit(target, event, data, by),
+      countRecipients: async (target: Target) => this.hub.countLocal(target),
+      readiness: () => ({ kind: this.broker.kind, connected: this.broker.connected }),
+    };
+  }
+
+  /** Connects the broker and starts the sweeps; idempotent. `listen()` calls it. */
+  start(): Promise<void> {
+    return this.hub.start();
+  }
+
+  /**
+   * The HTTP entry for a host's `Bun.serve`: upgrades on the WebSocket path, everything else goes
+   * to the REST API (under `/api`). Returns undefined when the socket was upgraded.
+   */
+  fetch = (req: Request, server: BunServer): Response | Promise<Response> | undefined => {
+    const url = new URL(req.url);
+    if (this.transport.isUpgrade(req, url.pathname)) return this.transport.upgrade(req, server);
+    return this.http.fetch(req, { server });
+  };
+
+  /** Starts its own `Bun.serve` on `port`/`host` (options by default). */
+  async listen(overrides: { port?: number; host?: string } = {}): Promise<BunServer> {
+    if (this.server) return this.server;
+    await this.start();
+    this.server = Bun.serve<SocketData>({
+      port: overrides.port ?? this.options.port,
+      hostname: overrides.host ?? this.options.host,
+      fetch: (req, server) => this.fetch(req, server),
+      websocket: this.websocket,
+    });
+    this.ownsServer = true;
+    this.log.info({ port: this.server.port, host: this.server.hostname, path: this.options.path, broker: this.broker.kind, instanceId: this.options.instanceId }, "listening");
+    return this.server;
+  }
+
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  /** Stops upgrades, closes every socket with 1001, runs disconnect hooks, closes the broker, stops the server. Idempotent. */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.hub.shutdown();
+      if (this.server && this.ownsServer) await this.server.stop(true);
+      this.log.info({}, "shut down");
+    })();
+    return this.stopping;
+  }
+}
+
+export function createSwitchboard(options: SwitchboardOptions = {}): Switchboard {
+  return new Switchboard(options);
+}

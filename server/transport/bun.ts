@@ -1,0 +1,141 @@
+/**
+ * @module server/transport/bun
+ * The Bun adapter: upgrades HTTP requests on the WebSocket path (Origin allow-list, connection
+ * cap, refusal while shutting down), implements `Connection` over `ServerWebSocket`, and maps
+ * Bun's `open`/`message`/`close`/`drain` callbacks onto the hub. Room and broadcast fan-out use
+ * Bun's native topics through the server object (`server.publish`).
+ */
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import { randomUUID } from "node:crypto";
+import type { Connection } from "../core/connection.ts";
+import type { Hub } from "../core/hub.ts";
+import type { Session } from "../core/session.ts";
+
+export interface SocketData {
+  id: string;
+  remoteAddress: string;
+  userAgent: string;
+  session?: Session;
+}
+
+export type BunServer = Server<SocketData>;
+
+export interface TransportOptions {
+  path: string;
+  allowedOrigins: string[];
+  maxConnections: number;
+  maxPayloadLength: number;
+  idleTimeout: number;
+  perMessageDeflate: boolean;
+  backpressureLimit: number;
+  closeOnBackpressureLimit: boolean;
+  sendPings: boolean;
+  publishToSelf: boolean;
+}
+
+class BunConnection implements Connection {
+  constructor(private readonly ws: ServerWebSocket<SocketData>) {}
+
+  send(text: string): number {
+    return this.ws.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  subscribe(topic: string): void {
+    this.ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.ws.unsubscribe(topic);
+  }
+
+  bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+
+  get remoteAddress(): string {
+    return this.ws.data.remoteAddress;
+  }
+
+  get userAgent(): string {
+    return this.ws.data.userAgent;
+  }
+}
+
+/**
+ * The hard per-socket buffer cap handed to Bun: beyond it Bun drops frames, so it sits well
+ * above the slow-consumer threshold (which closes with 4006 first, after its grace period).
+ */
+export const HARD_BUFFER_FACTOR = 4;
+
+export class BunTransport {
+  /** Upgrades accepted whose `open` has not run yet, so the cap counts them. */
+  private opening = 0;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly options: TransportOptions,
+  ) {}
+
+  isUpgrade(req: Request, pathname: string): boolean {
+    return pathname === this.options.path && req.headers.get("upgrade")?.toLowerCase() === "websocket";
+  }
+
+  /** Returns a response when the upgrade is refused, undefined when Bun took the socket. */
+  upgrade(req: Request, server: BunServer): Response | undefined {
+    if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
+    if (!this.originAllowed(req.headers.get("origin"))) return plain(403, "Origin not allowed");
+    const max = this.options.maxConnections;
+    if (max > 0 && this.hub.sessions.size + this.opening >= max) return plain(503, "Too many connections");
+    this.hub.attachPublisher(server);
+    const data: SocketData = {
+      id: randomUUID(),
+      remoteAddress: server.requestIP(req)?.address ?? "",
+      userAgent: req.headers.get("user-agent") ?? "",
+    };
+    if (!server.upgrade(req, { data })) return plain(500, "WebSocket upgrade failed");
+    this.opening += 1;
+    return undefined;
+  }
+
+  /** Browsers always send Origin; clients that send none (servers, CLIs) are not restricted by it. */
+  private originAllowed(origin: string | null): boolean {
+    const allowed = this.options.allowedOrigins;
+    return origin === null || allowed.includes("*") || allowed.includes(origin);
+  }
+
+  handler(): WebSocketHandler<SocketData> {
+    const o = this.options;
+    return {
+      open: (ws) => {
+        this.opening = Math.max(0, this.opening - 1);
+        ws.data.session = this.hub.open(new BunConnection(ws), ws.data.id);
+      },
+      message: (ws, message) => {
+        ws.data.session?.receive(message as string | Uint8Array);
+      },
+      close: (ws, code, reason) => {
+        const session = ws.data.session;
+        if (session) this.hub.closed(session, code, reason);
+      },
+      drain: (ws) => {
+        const session = ws.data.session;
+        if (session) this.hub.drained(session);
+      },
+      maxPayloadLength: o.maxPayloadLength,
+      idleTimeout: o.idleTimeout,
+      perMessageDeflate: o.perMessageDeflate,
+      backpressureLimit: o.backpressureLimit * HARD_BUFFER_FACTOR,
+      closeOnBackpressureLimit: o.closeOnBackpressureLimit,
+      sendPings: o.sendPings,
+      publishToSelf: o.publishToSelf,
+    };
+  }
+}
+
+function plain(status: number, text: string): Response {
+  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
