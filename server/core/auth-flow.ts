@@ -29,13 +29,15 @@ export async function authenticateSession(hub: Hub, session: Session, data: Reco
   }
   if (!session.isOpen) return;
   if (!result) return reject(hub, session, ErrorMessages.AUTH_FAILED, "rejected");
+  const handshake = await runHandshake(hub, session, data, result);
+  if (handshake === "closed" || !session.isOpen) return;
+  // Checked after the last await, right before the synchronous admission, so concurrent
+  // authentications of one user cannot all pass the cap.
   if (!hub.hasRoomForUser(result.userId)) {
     hub.countAuthFailure("user_cap");
     session.error(ErrorMessages.TOO_MANY_CONNECTIONS);
     return session.close(CloseCodes.TOO_MANY_CONNECTIONS);
   }
-  const handshake = await runHandshake(hub, session, data, result);
-  if (handshake === "closed" || !session.isOpen) return;
   try {
     hub.admit(session, result, handshake);
   } catch (err) {
