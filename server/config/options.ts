@@ -36,7 +36,11 @@ export interface SwitchboardOptions extends Partial<SettingValues> {
   sendPings?: boolean;
   /** Bun: accepted for Ignis compatibility; the server only publishes through the server object. @default false */
   publishToSelf?: boolean;
-  /** Bun: hard cut when a socket's buffer exceeds 4× `backpressureLimit`. @default true */
+  /**
+   * Bun: close a socket abruptly (1006) when its buffer exceeds 16 × `backpressureLimit`. Off by
+   * default: the hub closes slow consumers itself with 4006, which clients understand.
+   * @default false
+   */
   closeOnBackpressureLimit?: boolean;
   /** `NODE_ENV` as seen by the server. @default process.env.NODE_ENV */
   nodeEnv?: string;
@@ -164,7 +168,7 @@ export function resolveOptions(input: SwitchboardOptions = {}): ResolvedOptions 
     slowConsumerGraceMs: positiveInt("slowConsumerGraceMs", input.slowConsumerGraceMs, 3000),
     sendPings: bool("sendPings", input.sendPings, true),
     publishToSelf: bool("publishToSelf", input.publishToSelf, false),
-    closeOnBackpressureLimit: bool("closeOnBackpressureLimit", input.closeOnBackpressureLimit, true),
+    closeOnBackpressureLimit: bool("closeOnBackpressureLimit", input.closeOnBackpressureLimit, false),
     production: nodeEnv === "production",
     hooks: hooksOf(input),
     broker: input.broker,

@@ -32,7 +32,10 @@ export interface HubDeps {
 }
 
 /** How often send buffers are checked against the slow-consumer policy. */
-const SLOW_CONSUMER_CHECK_MS = 1000;
+const SLOW_CONSUMER_CHECK_MS = 250;
+
+/** A buffer this many times the limit is cut at once, without waiting for the grace period. */
+export const HARD_BUFFER_FACTOR = 8;
 
 export class Hub implements SessionHost {
   readonly registry = new Registry();
@@ -107,9 +110,10 @@ export class Hub implements SessionHost {
   }
 
   /** The socket closed (any cause). Cleans up once; later calls for the same session are no-ops. */
-  closed(session: Session, code: number, reason: string): void {
+  closed(session: Session, transportCode: number, transportReason: string): void {
     session.markClosed();
     if (this.sessions.get(session.id) !== session) return;
+    const { code, reason } = session.closingWith ?? { code: transportCode, reason: transportReason };
     const record = session.record;
     record.state = States.DISCONNECTED;
     this.sessions.delete(session.id);
@@ -282,12 +286,19 @@ export class Hub implements SessionHost {
     }
   }
 
+  /**
+   * Slow-consumer policy: a send buffer above `backpressureLimit` for `slowConsumerGraceMs`, or
+   * above {@link HARD_BUFFER_FACTOR} × the limit at any check, closes the client with 4006.
+   */
   sweepSlowConsumers(): void {
     const now = this.clock.now();
     const { backpressureLimit, slowConsumerGraceMs } = this.options;
     for (const session of this.sessions.values()) {
-      if (session.conn.bufferedAmount() <= backpressureLimit) {
+      const buffered = session.conn.bufferedAmount();
+      if (buffered <= backpressureLimit) {
         session.slowSince = 0;
+      } else if (buffered > backpressureLimit * HARD_BUFFER_FACTOR) {
+        session.close(CloseCodes.SLOW_CONSUMER);
       } else if (session.slowSince === 0) {
         session.slowSince = now;
       } else if (now - session.slowSince >= slowConsumerGraceMs) {

@@ -44,6 +44,8 @@ export class Session {
   private warnedAt = 0;
   /** When the send buffer was first seen above the limit (0 = not slow). */
   slowSince = 0;
+  /** The close this server decided on, reported to hooks even if the transport sees another code. */
+  closingWith?: { code: number; reason: string };
   /** Room patterns granted by the credential (the token's `rooms` claim). */
   grantedRooms?: string[];
   expiresAt?: number;
@@ -205,6 +207,7 @@ export class Session {
   close(info: CloseCodeInfo, reason: string = info.reason): void {
     if (this.closed) return;
     this.closed = true;
+    this.closingWith = { code: info.code, reason };
     this.disarm();
     try {
       this.conn.close(info.code, reason);

@@ -66,10 +66,11 @@ class BunConnection implements Connection {
 }
 
 /**
- * The hard per-socket buffer cap handed to Bun: beyond it Bun drops frames, so it sits well
- * above the slow-consumer threshold (which closes with 4006 first, after its grace period).
+ * The per-socket buffer cap handed to Bun: beyond it Bun drops frames (memory stays bounded). It
+ * sits above the hub's own hard cut (8 × the limit, checked every 250 ms), so a slow consumer is
+ * normally closed by the hub with 4006 before Bun drops anything.
  */
-export const HARD_BUFFER_FACTOR = 4;
+export const RUNTIME_BUFFER_FACTOR = 16;
 
 export class BunTransport {
   /** Upgrades accepted whose `open` has not run yet, so the cap counts them. */
@@ -96,9 +97,11 @@ export class BunTransport {
       remoteAddress: server.requestIP(req)?.address ?? "",
       userAgent: req.headers.get("user-agent") ?? "",
     };
-    if (!server.upgrade(req, { data })) return plain(500, "WebSocket upgrade failed");
+    // Counted before the call: Bun may run `open` synchronously inside `upgrade`.
     this.opening += 1;
-    return undefined;
+    if (server.upgrade(req, { data })) return undefined;
+    this.opening -= 1;
+    return plain(500, "WebSocket upgrade failed");
   }
 
   /** Browsers always send Origin; clients that send none (servers, CLIs) are not restricted by it. */
@@ -128,7 +131,7 @@ export class BunTransport {
       maxPayloadLength: o.maxPayloadLength,
       idleTimeout: o.idleTimeout,
       perMessageDeflate: o.perMessageDeflate,
-      backpressureLimit: o.backpressureLimit * HARD_BUFFER_FACTOR,
+      backpressureLimit: o.backpressureLimit * RUNTIME_BUFFER_FACTOR,
       closeOnBackpressureLimit: o.closeOnBackpressureLimit,
       sendPings: o.sendPings,
       publishToSelf: o.publishToSelf,

@@ -156,3 +156,12 @@ export class TestClient {
     return this.connected?.data?.id;
   }
 }
+
+/** Polls a condition until it holds or the timeout passes (for server-side state with no event to wait on). */
+export async function waitUntil(condition: () => boolean, timeoutMs = 3000, label = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    await Bun.sleep(5);
+  }
+}

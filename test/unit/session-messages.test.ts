@@ -37,7 +37,7 @@ describe("inbound validation", () => {
     const { session } = await authed({}, { onMessage });
     session.receive(new TextEncoder().encode(JSON.stringify({ event: "chat", data: "é" })));
     await settle();
-    expect(onMessage.mock.calls[0]![0]).toMatchObject({ message: { event: "chat", data: "é" } });
+    expect((onMessage.mock.calls as unknown[][])[0]![0]).toMatchObject({ message: { event: "chat", data: "é" } });
   });
 
   for (const [label, data] of [["a string", { rooms: "lobby" }], ["a number list", { rooms: [1] }], ["missing", {}], ["null data", null]] as const) {
@@ -89,7 +89,7 @@ describe("rooms", () => {
     const { session, conn } = await authed({}, { validateRooms });
     session.receive(JSON.stringify({ event: "join", data: { rooms: ["game", "chat", "ws:evil", ""] }, id: "j" }));
     await settle();
-    expect(validateRooms.mock.calls[0]![0]).toEqual({ clientId: "c1", userId: "u1", rooms: ["game", "chat"] });
+    expect((validateRooms.mock.calls as unknown[][])[0]![0]).toEqual({ clientId: "c1", userId: "u1", rooms: ["game", "chat"] });
     expect(conn.frames.at(-1)!.data).toEqual({ id: "j", ok: true, result: { joined: ["game", "chat"], denied: ["ws:evil", ""] } });
     expect(conn.topics.has("ws:room:game")).toBe(true);
   });
@@ -158,7 +158,7 @@ describe("custom events", () => {
     const { session, conn } = await authed({}, { onMessage });
     session.receive(JSON.stringify({ event: "chat", data: null, id: "m1", extra: 1 }));
     await settle();
-    expect(onMessage.mock.calls[0]![0]).toEqual({ clientId: "c1", userId: "u1", message: { event: "chat", data: null, id: "m1", extra: 1 } });
+    expect((onMessage.mock.calls as unknown[][])[0]![0]).toEqual({ clientId: "c1", userId: "u1", message: { event: "chat", data: null, id: "m1", extra: 1 } });
     expect(conn.frames).toEqual([{ event: "ack", data: { id: "m1", ok: true, result: { stored: true } } }]);
   });
 
