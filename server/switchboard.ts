@@ -16,6 +16,7 @@ import type { Target } from "./core/target.ts";
 import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
 import { customCodecFactory } from "./encryption/custom.ts";
+import { ecdhCodecFactory } from "./encryption/ecdh.ts";
 import { createLogger } from "./logger.ts";
 import { BunTransport, type BunServer, type SocketData } from "./transport/bun.ts";
 import { LibraryFacade } from "./facade.ts";
@@ -51,10 +52,12 @@ function resolveHooks(o: ResolvedOptions, verifier: JwtVerifier | undefined): Ho
   };
 }
 
+/** Custom hooks replace the built-in ECDH encryption; with ENCRYPTION=off there is no codec at all. */
 function resolveCodecFactory(o: ResolvedOptions): CodecFactory | undefined {
   const { handshake, outboundTransformer } = o.hooks;
   if (handshake && outboundTransformer) return customCodecFactory(handshake, outboundTransformer);
-  return undefined;
+  if (o.encryption === "off") return undefined;
+  return ecdhCodecFactory();
 }
 
 export class Switchboard extends LibraryFacade {
