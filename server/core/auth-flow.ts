@@ -54,7 +54,8 @@ async function runHandshake(hub: Hub, session: Session, data: Record<string, unk
   const mode = hub.options.encryption;
   const factory = hub.codecFactory;
   if (mode === "off") return undefined;
-  if (mode === "optional" && (data.publicKey === undefined || !factory)) return undefined;
+  const offersKey = data.publicKey !== undefined && data.publicKey !== null && data.publicKey !== "";
+  if (mode === "optional" && (!offersKey || !factory)) return undefined;
   if (!factory) {
     hub.countAuthFailure("encryption_required");
     session.close(CloseCodes.ENCRYPTION_REQUIRED);
