@@ -15,6 +15,7 @@ import { Hub } from "./core/hub.ts";
 import type { Target } from "./core/target.ts";
 import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
+import { errorBody } from "./api/errors.ts";
 import { customCodecFactory } from "./encryption/custom.ts";
 import { ecdhCodecFactory } from "./encryption/ecdh.ts";
 import { createLogger } from "./logger.ts";
@@ -92,6 +93,7 @@ export class Switchboard extends LibraryFacade {
     this.dashboard = createDashboardHandler("/admin");
     this.http.get("/admin", (c) => this.dashboard(c.req.raw));
     this.http.get("/admin/*", (c) => this.dashboard(c.req.raw));
+    this.http.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   }
 
   /** The built dashboard; mount it under another path with `createDashboardHandler(path)`. */

@@ -1,0 +1,77 @@
+/** Every SPEC §2 variable: a bad value is one ConfigError line naming the variable, the value and what is expected. */
+import { describe, expect, test } from "bun:test";
+import { resolveOptions } from "../../server/config/options.ts";
+import { ConfigError, SETTINGS, settingsFromEnv } from "../../server/config/settings.ts";
+
+const BAD: Record<string, string> = {
+  PORT: "70000", HOST: "not a host!", WS_PATH: "ws", REDIS_URL: "http://x", REDIS_CLUSTER_NODES: "a:b", INSTANCE_ID: "emitter",
+  JWT_SECRET: "short", JWT_PUBLIC_KEY: "not a pem", JWT_JWKS_URL: "ftp://x", JWT_ALGORITHMS: "none",
+  ADMIN_TOKEN: "short", VIEWER_TOKEN: "short", EMIT_TOKEN: "short", AUTH_TIMEOUT_MS: "-1", HEARTBEAT_INTERVAL_MS: "fast",
+  HEARTBEAT_TIMEOUT_MS: "1.5", MAX_PAYLOAD_BYTES: "10", IDLE_TIMEOUT_S: "9999", PER_MESSAGE_DEFLATE: "maybe",
+  BACKPRESSURE_LIMIT_BYTES: "12", ENCRYPTION: "sometimes", ALLOWED_ORIGINS: "not an origin", MAX_CONNECTIONS: "-5",
+  MAX_CONNECTIONS_PER_USER: "x", RATE_LIMIT_PER_S: "1e3", LOG_LEVEL: "verbose", HISTORY_SIZE: "0", HISTORY_TTL_S: "0",
+};
+
+describe("environment variables", () => {
+  for (const [name, value] of Object.entries(BAD)) {
+    test(`${name}=${JSON.stringify(value)} is refused with one line naming it`, () => {
+      let error: unknown;
+      try {
+        settingsFromEnv({ [name]: value });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toContain(`${name}=`);
+      expect(message).toContain("expected");
+      expect(message.includes("\n")).toBe(false);
+      if (["JWT_SECRET", "ADMIN_TOKEN", "VIEWER_TOKEN", "EMIT_TOKEN"].includes(name)) expect(message).not.toContain(value);
+      else expect(message).toContain(JSON.stringify(value));
+    });
+  }
+
+  test("every setting in the table has a bad-value test above", () => {
+    expect(Object.values(SETTINGS).map((s) => s.env).filter((env) => !(env in BAD) && !["JWT_ISSUER", "JWT_AUDIENCE", "DEFAULT_ROOMS", "ALLOWED_ROOMS", "HISTORY_ROOMS"].includes(env))).toEqual([]);
+  });
+
+  test("good values are parsed into typed options", () => {
+    expect(settingsFromEnv({ PORT: "0", PER_MESSAGE_DEFLATE: "true", DEFAULT_ROOMS: "", ALLOWED_ROOMS: "a, b-* ,{userId}", ENCRYPTION: "off", ALLOWED_ORIGINS: "https://a.example,http://localhost:5173" })).toEqual({
+      port: 0, perMessageDeflate: true, defaultRooms: [], allowedRooms: ["a", "b-*", "{userId}"], encryption: "off", allowedOrigins: ["https://a.example", "http://localhost:5173"],
+    });
+  });
+});
+
+describe("resolved options", () => {
+  test("development mode generates a secret and an admin token when nothing is configured", () => {
+    const o = resolveOptions({ nodeEnv: "development" });
+    expect(o.devCredentials?.jwtSecret.length).toBeGreaterThan(20);
+    expect(o.adminToken).toBe(o.devCredentials!.adminToken);
+    expect(o.jwtAlgorithms).toEqual(["HS256"]);
+  });
+
+  test("production without keys is a start-up error", () => {
+    expect(() => resolveOptions({ nodeEnv: "production" })).toThrow(/NODE_ENV=production needs JWT_SECRET/);
+  });
+
+  test("production with a secret and an admin token starts without development credentials", () => {
+    const o = resolveOptions({ nodeEnv: "production", jwtSecret: "s".repeat(32), adminToken: "a".repeat(32) });
+    expect(o.devCredentials).toBeUndefined();
+  });
+
+  test("inconsistent combinations are refused at start-up", () => {
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), jwtJwksUrl: "https://x/jwks" })).toThrow(/only one of/);
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), jwtAlgorithms: ["RS256"] })).toThrow(/JWT_ALGORITHMS/);
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), heartbeatInterval: 5000, heartbeatTimeout: 1000 })).toThrow(/HEARTBEAT_TIMEOUT_MS/);
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), handshake: async () => null })).toThrow(/outboundTransformer/);
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), port: 99999 as number })).toThrow(/port \(PORT\)=99999/);
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), encryptedBatchLimit: 0 })).toThrow(/encryptedBatchLimit/);
+  });
+
+  test("requireEncryption (the Ignis name) means ENCRYPTION=required, and Ignis hook names are accepted", () => {
+    const authenticateFn = async () => ({});
+    const o = resolveOptions({ jwtSecret: "s".repeat(32), requireEncryption: true, authenticateFn });
+    expect(o.encryption).toBe("required");
+    expect(o.hooks.authenticate).toBe(authenticateFn);
+  });
+});
