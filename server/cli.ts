@@ -2,9 +2,11 @@
  * @module server/cli
  * `switchboard start` (default): one instance configured from the environment (SPEC §2).
  * `switchboard token --sub <id> [--rooms a,b] [--ttl 1h]`: mints a client token with JWT_SECRET.
+ * `switchboard emit --room lobby --event news --data '{"a":1}'`: sends through Redis (server/cli-emit.ts).
  * A bad configuration prints one line and exits with code 2.
  */
 import { signToken } from "./auth/jwt.ts";
+import { emit } from "./cli-emit.ts";
 import { ConfigError, settingsFromEnv } from "./config/settings.ts";
 import { ensureDashboardBuilt } from "./dashboard/build.ts";
 import type { SwitchboardOptions } from "./config/options.ts";
@@ -75,7 +77,7 @@ async function token(args: string[]): Promise<void> {
 }
 
 const [command = "start", ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => Promise<void>> = { start, token };
+const commands: Record<string, (args: string[]) => Promise<void>> = { start, token, emit };
 const run = commands[command];
 if (!run) {
   console.error(`switchboard: unknown command "${command}" (expected: ${Object.keys(commands).join(", ")})`);

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { JwtVerifier } from "./auth/jwt.ts";
 import { RoleResolver } from "./auth/roles.ts";
 import type { Broker } from "./broker/broker.ts";
-import { MemoryBroker } from "./broker/memory.ts";
+import { selectBroker } from "./broker/select.ts";
 import { ConfigError } from "./config/settings.ts";
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from "./config/options.ts";
 import { Hub } from "./core/hub.ts";
@@ -79,7 +79,7 @@ export class Switchboard extends LibraryFacade {
     const options = resolveOptions(input);
     const log = options.logger ?? createLogger(options.logLevel, options.identifier);
     const verifier = createVerifier(options);
-    const broker = options.broker ?? new MemoryBroker();
+    const broker = options.broker ?? selectBroker(options, log);
     const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker, log, codecFactory: resolveCodecFactory(options) });
     super(hub);
     this.options = options;
