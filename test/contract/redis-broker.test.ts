@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
 import { RedisBroker, redisConnectionOptions } from "../../server/broker/redis.ts";
+import { createEmitter } from "../../shared/emitter.ts";
 import { freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { brokerContract } from "./broker.contract.ts";
 
@@ -113,5 +114,43 @@ describe("redis broker specifics", () => {
     expect(broker.connected).toBe(false);
     await expect(broker.publish("ws:broadcast", "x")).rejects.toThrow(/not connected/);
     await broker.close();
+  });
+
+  test("the emitter publishes exactly the Ignis envelope, in the positional and in the Ignis object form", async () => {
+    const broker = new RedisBroker({ url: redis.url, ...fast });
+    const got: Array<[string, unknown]> = [];
+    const done = new Promise<void>((resolve) => broker.onMessage((channel, message) => {
+      got.push([channel, JSON.parse(message)]);
+      if (got.length === 4) resolve();
+    }));
+    await broker.start();
+    const emitter = createEmitter({ redisUrl: redis.url });
+    expect(await emitter.toRoom({ room: "dash", event: "data:update", data: { cpu: 42.5 }, exclude: ["6f1c"] })).toBe(1);
+    await emitter.toClient({ clientId: "c1", event: "e", data: null });
+    await emitter.toUser("u1", "e", [1]);
+    await emitter.broadcast({ event: "e" });
+    await done;
+    expect(got).toEqual([
+      ["ws:room:dash", { serverId: "emitter", type: "room", target: "dash", event: "data:update", data: { cpu: 42.5 }, exclude: ["6f1c"] }],
+      ["ws:client:c1", { serverId: "emitter", type: "client", target: "c1", event: "e", data: null }],
+      ["ws:user:u1", { serverId: "emitter", type: "user", target: "u1", event: "e", data: [1] }],
+      ["ws:broadcast", { serverId: "emitter", type: "broadcast", event: "e" }],
+    ]);
+    await emitter.shutdown();
+    await emitter.shutdown();
+    await expect(emitter.broadcast("late")).rejects.toThrow(/shut down/);
+    await broker.close();
+  });
+
+  test("the emitter rejects within its connect timeout when Redis is unreachable, and an injected connection stays open", async () => {
+    const down = createEmitter({ redisUrl: `redis://127.0.0.1:${await freePort()}`, connectTimeoutMs: 200 });
+    await expect(down.toRoom("a", "e")).rejects.toThrow(/not reachable within 200 ms/);
+    await down.shutdown();
+    const own = new Redis(redis.url);
+    const injected = createEmitter({ redis: own });
+    expect(await injected.broadcast("e")).toBeNumber();
+    await injected.shutdown();
+    expect(await own.ping()).toBe("PONG");
+    await own.quit();
   });
 });
