@@ -1,34 +1,29 @@
 /**
  * @module server/facade
- * The library API of SPEC §6 over the hub: targeting (each with `exclude`), operator actions
- * and queries. Targeting goes through the hub and its broker, so it reaches every instance.
+ * The library API of SPEC §6: targeting (each with `exclude`, each reaching every instance),
+ * operator actions and queries. The async queries and actions go through the cluster view and
+ * describe the whole cluster; `getClient`/`getClients` are the Ignis-style synchronous
+ * accessors of this instance's own clients.
  */
-import { CloseCodes } from "../shared/close-codes.ts";
+import type { ClusterStats, ClusterView, InstanceInfo, Page, PageRequest, RoomDetail } from "./cluster/view.ts";
 import type { HubEventListener } from "./core/events.ts";
 import type { Hub } from "./core/hub.ts";
-import { localClients, localRooms, toClientInfo, type ClientFilter, type ClientInfo, type RoomInfo } from "./core/queries.ts";
-import { partitionRoomNames } from "./core/room-policy.ts";
+import { localClients, toClientInfo, type ClientFilter, type ClientInfo, type RoomInfo } from "./core/queries.ts";
 import type { Target } from "./core/target.ts";
 
 export interface SendOptions {
   exclude?: string[];
 }
 
-export interface Stats {
-  instances: number;
-  connections: number;
-  authenticated: number;
-  encrypted: number;
-  rooms: number;
-  users: number;
-  messagesIn: number;
-  messagesOut: number;
-}
+const ALL: PageRequest = { limit: Number.MAX_SAFE_INTEGER };
 
 export class LibraryFacade {
-  constructor(readonly hub: Hub) {}
+  constructor(
+    readonly hub: Hub,
+    readonly view: ClusterView,
+  ) {}
 
-  /** Sends to a target on every instance; resolves to the number of local sockets reached. */
+  /** Sends to a target on every instance; resolves to the number of sockets reached on this instance. */
   emit(target: Target, event: string, data?: unknown): Promise<number> {
     return this.hub.emit(target, event, data);
   }
@@ -50,54 +45,61 @@ export class LibraryFacade {
     return this.emit({ broadcast: true, exclude: o.exclude }, event, data);
   }
 
-  /** Joins rooms on a client's behalf (bypasses ALLOWED_ROOMS, not the reserved-name rules). */
-  joinRoom({ clientId, rooms }: { clientId: string; rooms: string[] }): string[] {
-    const session = this.hub.sessions.get(clientId);
-    if (!session || !this.hub.authenticated.has(clientId)) return [];
-    const { valid } = partitionRoomNames(rooms, (name) => name !== clientId && this.hub.registry.has(name));
-    for (const room of valid) this.hub.joinRoom(session, room);
-    return valid;
+  /** Joins rooms on a client's behalf, wherever it is (bypasses ALLOWED_ROOMS, not the reserved-name rules). */
+  joinRoom({ clientId, rooms }: { clientId: string; rooms: string[] }): Promise<string[] | undefined> {
+    return this.view.joinRooms(clientId, rooms);
   }
 
-  leaveRoom({ clientId, room }: { clientId: string; room: string }): boolean {
-    const session = this.hub.sessions.get(clientId);
-    if (!session || room === clientId) return false;
-    return this.hub.leaveRoom(session, room);
+  leaveRoom({ clientId, room }: { clientId: string; room: string }): Promise<boolean | undefined> {
+    return this.view.leaveRoom(clientId, room);
   }
 
-  /** Closes the client with 4007 (Disconnected by server). */
-  disconnect(clientId: string): boolean {
-    return this.hub.disconnect(clientId, CloseCodes.KICKED);
+  /** Closes the client with 4007 (Disconnected by server) wherever it is. */
+  disconnect(clientId: string): Promise<boolean> {
+    return this.view.disconnect(clientId);
   }
 
+  /** Cluster-wide: every client matching the filter (use `clientsPage` for large clusters). */
+  async clients(filter: ClientFilter = {}): Promise<ClientInfo[]> {
+    return (await this.view.listClients(filter, ALL)).items;
+  }
+
+  clientsPage(filter: ClientFilter, page: PageRequest): Promise<Page<ClientInfo>> {
+    return this.view.listClients(filter, page);
+  }
+
+  client(id: string): Promise<ClientInfo | undefined> {
+    return this.view.getClient(id);
+  }
+
+  async rooms(q?: string): Promise<RoomInfo[]> {
+    return (await this.view.listRooms(q, ALL)).items;
+  }
+
+  room(name: string): Promise<RoomDetail | undefined> {
+    return this.view.getRoom(name);
+  }
+
+  instances(): Promise<InstanceInfo[]> {
+    return this.view.instances();
+  }
+
+  stats(): Promise<ClusterStats> {
+    return this.view.stats();
+  }
+
+  /** This instance only (Ignis `getClients({id})`). */
   getClient(id: string): ClientInfo | undefined {
     const record = this.hub.registry.get(id);
     return record ? toClientInfo(record) : undefined;
   }
 
+  /** This instance only (Ignis `getClients`, `getClientsByUser`, `getClientsByRoom`). */
   getClients(filter: ClientFilter = {}): ClientInfo[] {
     return localClients(this.hub.registry, filter);
   }
 
-  getRooms(): RoomInfo[] {
-    return localRooms(this.hub.registry);
-  }
-
-  getStats(): Stats {
-    const hub = this.hub;
-    return {
-      instances: 1,
-      connections: hub.sessions.size,
-      authenticated: hub.authenticated.size,
-      encrypted: hub.registry.codecMembers().size,
-      rooms: hub.registry.roomCount,
-      users: hub.registry.userCount,
-      messagesIn: hub.stats.messagesIn,
-      messagesOut: hub.stats.messagesOut,
-    };
-  }
-
-  /** Lifecycle events (connect, authenticate, disconnect, join, leave, emit). Returns an unsubscribe function. */
+  /** Lifecycle events of this instance (connect, authenticate, disconnect, join, leave, emit). Returns an unsubscribe function. */
   on(listener: HubEventListener): () => void {
     return this.hub.events.on(listener);
   }

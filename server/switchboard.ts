@@ -12,15 +12,23 @@ import { selectBroker } from "./broker/select.ts";
 import { ConfigError } from "./config/settings.ts";
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from "./config/options.ts";
 import { Hub } from "./core/hub.ts";
-import type { Target } from "./core/target.ts";
 import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
 import { errorBody } from "./api/errors.ts";
 import { customCodecFactory } from "./encryption/custom.ts";
 import { ecdhCodecFactory } from "./encryption/ecdh.ts";
 import { createLogger } from "./logger.ts";
-import { BunTransport, type BunServer, type SocketData } from "./transport/bun.ts";
+import { BunTransport, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
 import { LibraryFacade } from "./facade.ts";
+import { AdminChannel } from "./admin/channel.ts";
+import { toStreamEvent } from "./admin/feed.ts";
+import { MemoryAuditLog, type AuditLog } from "./api/audit.ts";
+import { bearerToken, roleAllows } from "./auth/roles.ts";
+import { LocalView } from "./cluster/local-view.ts";
+import { RateMeter } from "./cluster/rates.ts";
+import { createMetrics } from "./metrics.ts";
+import { ADMIN_WS_PATH } from "../shared/admin.ts";
+import type { Registry as PromRegistry } from "prom-client";
 import { createDashboardHandler } from "./dashboard/serve.ts";
 
 function createVerifier(o: ResolvedOptions): JwtVerifier | undefined {
@@ -69,8 +77,17 @@ export class Switchboard extends LibraryFacade {
   readonly api: ApiApp;
   /** Bun's `websocket` handler object for a host's `Bun.serve`. */
   readonly websocket;
+  /** The built dashboard; mount it under another path with `createDashboardHandler(path)`. */
+  readonly dashboard: (req: Request) => Response;
+  /** Prometheus registry behind `GET /metrics`. */
+  readonly metrics: PromRegistry;
+  readonly adminChannel: AdminChannel;
+  private readonly rates: RateMeter;
+  private readonly roles: RoleResolver;
+  private readonly audit: AuditLog;
   private readonly transport: BunTransport;
   private readonly http: Hono;
+  private ticker?: ReturnType<typeof setInterval>;
   private server?: BunServer;
   private ownsServer = false;
   private stopping?: Promise<void>;
@@ -81,35 +98,73 @@ export class Switchboard extends LibraryFacade {
     const verifier = createVerifier(options);
     const broker = options.broker ?? selectBroker(options, log);
     const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker, log, codecFactory: resolveCodecFactory(options) });
-    super(hub);
+    const rates = new RateMeter(hub.stats);
+    super(hub, new LocalView(hub, rates));
     this.options = options;
     this.log = log;
     this.broker = broker;
-    this.transport = new BunTransport(hub, options);
+    this.rates = rates;
+    this.roles = new RoleResolver(options, verifier);
+    this.audit = new MemoryAuditLog();
+    this.adminChannel = new AdminChannel({
+      view: this.view, roles: this.roles, log, aggregateAbove: options.adminAggregateAbove, bufferLimit: options.adminBufferLimit, authTimeoutMs: options.authTimeout,
+    });
+    hub.events.on((e) => {
+      if (this.adminChannel.size > 0) this.adminChannel.publish(toStreamEvent(e, options.instanceId));
+    });
+    this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
-    this.api = createApi({ backend: this.apiBackend(), roles: new RoleResolver(options, verifier), allowedOrigins: options.allowedOrigins, log });
-    this.http = new Hono();
-    this.http.route("/api", this.api);
+    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size });
+    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log });
     this.dashboard = createDashboardHandler("/admin");
-    this.http.get("/admin", (c) => this.dashboard(c.req.raw));
-    this.http.get("/admin/*", (c) => this.dashboard(c.req.raw));
-    this.http.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+    this.http = this.rootApp();
   }
 
-  /** The built dashboard; mount it under another path with `createDashboardHandler(path)`. */
-  readonly dashboard: (req: Request) => Response;
+  private rootApp(): Hono {
+    const http = new Hono();
+    http.route("/api", this.api);
+    http.get("/metrics", async (c) => {
+      const who = await this.roles.resolve(bearerToken(c.req.header("authorization")));
+      if (!who) return c.json(errorBody("unauthorized", "missing or invalid bearer token"), 401);
+      if (!roleAllows(who.role, "read")) return c.json(errorBody("forbidden", `the ${who.role} role may not read`), 403);
+      return c.text(await this.metrics.metrics(), 200, { "content-type": this.metrics.contentType });
+    });
+    http.get("/admin", (c) => this.dashboard(c.req.raw));
+    http.get("/admin/*", (c) => this.dashboard(c.req.raw));
+    http.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+    return http;
+  }
+
+  private adminEndpoint(): AdminEndpoint {
+    const channel = this.adminChannel;
+    return {
+      path: ADMIN_WS_PATH,
+      open: (socket) => channel.open(socket),
+      message: (conn, text) => void channel.message(conn, text).catch((err) => this.log.warn({ err: String(err) }, "admin message failed")),
+      close: (conn) => channel.close(conn),
+    };
+  }
 
   private apiBackend(): ApiBackend {
     return {
-      emit: (target, event, data, by) => this.hub.emit(target, event, data, by),
-      countRecipients: async (target: Target) => this.hub.countLocal(target),
+      view: this.view,
+      audit: this.audit,
+      emit: async (target, event, data, by) => {
+        const recipients = await this.view.countRecipients(target);
+        await this.hub.emit(target, event, data, by);
+        return recipients;
+      },
       readiness: () => ({ kind: this.broker.kind, connected: this.broker.connected }),
     };
   }
 
   /** Connects the broker and starts the sweeps; idempotent. `listen()` calls it. */
-  start(): Promise<void> {
-    return this.hub.start();
+  async start(): Promise<void> {
+    await this.hub.start();
+    this.ticker ??= setInterval(() => {
+      this.rates.sample();
+      void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
+    }, 1000);
   }
 
   /**
@@ -144,6 +199,8 @@ export class Switchboard extends LibraryFacade {
   /** Stops upgrades, closes every socket with 1001, runs disconnect hooks, closes the broker, stops the server. Idempotent. */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.ticker);
+      this.adminChannel.shutdown();
       await this.hub.shutdown();
       if (this.server && this.ownsServer) await this.server.stop(true);
       this.log.info({}, "shut down");

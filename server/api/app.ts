@@ -1,23 +1,29 @@
 /**
  * @module server/api/app
  * The REST API as a Hono app factory, mountable under any prefix (the standalone server mounts
- * it at `/api`). One `onError` maps every failure to `{"error":{"code","message"}}`.
+ * it at `/api`). One `onError` maps every failure to `{"error":{"code","message"}}`; bodies are
+ * validated with the zod schemas that also generate `/openapi.json`.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { randomUUID } from "node:crypto";
 import type { RoleResolver } from "../auth/roles.ts";
+import type { ClusterView } from "../cluster/view.ts";
 import type { Target } from "../core/target.ts";
 import type { Logger } from "../core/types.ts";
-import { requirePermission, type AuthVariables } from "./auth.ts";
-import { ApiError, errorBody, fromZod, handleError } from "./errors.ts";
-import { DryRunQuery, EmitSchema } from "./schemas.ts";
+import type { AuditLog } from "./audit.ts";
+import type { AuthVariables } from "./auth.ts";
+import { errorBody, handleError } from "./errors.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { registerEmitRoutes } from "./routes-emit.ts";
+import { registerQueryRoutes } from "./routes-query.ts";
 
-/** What the API needs from the server; answers are cluster-wide where the broker allows. */
+/** What the API needs from the server; answers are cluster-wide. */
 export interface ApiBackend {
+  view: ClusterView;
+  audit: AuditLog;
+  /** Sends to every instance; resolves to the sockets addressed cluster-wide. */
   emit(target: Target, event: string, data: unknown, by: string): Promise<number>;
-  countRecipients(target: Target): Promise<number>;
   readiness(): { kind: string; connected: boolean };
 }
 
@@ -32,14 +38,6 @@ export interface ApiOptions {
 
 export type ApiApp = Hono<{ Variables: AuthVariables }>;
 
-async function jsonBody(req: Request): Promise<unknown> {
-  try {
-    return await req.json();
-  } catch {
-    throw new ApiError(400, "invalid_json", "body: expected a JSON document");
-  }
-}
-
 export function createApi(o: ApiOptions): ApiApp {
   const app: ApiApp = new Hono();
   const origins = o.allowedOrigins;
@@ -48,24 +46,14 @@ export function createApi(o: ApiOptions): ApiApp {
   app.onError((err, c) => handleError(err, c, (e) => o.log.error({ err: String(e), path: c.req.path }, "unhandled API error")));
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
-
+  app.get("/health", (c) => c.json({ status: "ok" as const }));
   app.get("/ready", (c) => {
     const broker = o.backend.readiness();
     return c.json({ status: broker.connected ? "ready" : "degraded", broker }, broker.connected ? 200 : 503);
   });
-
-  app.post("/emit", requirePermission(o.roles, "emit"), async (c) => {
-    const query = DryRunQuery.safeParse(c.req.query());
-    if (!query.success) throw fromZod(query.error);
-    const parsed = EmitSchema.safeParse(await jsonBody(c.req.raw));
-    if (!parsed.success) throw fromZod(parsed.error);
-    const { to, event, data, exclude } = parsed.data;
-    const target = { ...to, exclude } as Target;
-    if (query.data.dryRun === "true") return c.json({ recipients: await o.backend.countRecipients(target), dryRun: true }, 200);
-    const recipients = await o.backend.emit(target, event, data, c.get("subject"));
-    return c.json({ id: randomUUID(), recipients }, 202);
-  });
-
+  registerEmitRoutes(app, o);
+  registerQueryRoutes(app, o);
+  const openapi = buildOpenApi();
+  app.get("/openapi.json", (c) => c.json(openapi));
   return app;
 }

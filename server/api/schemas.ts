@@ -1,33 +1,78 @@
 /**
  * @module server/api/schemas
- * Request schemas of the REST API (zod). The same schemas validate requests and will generate
- * the OpenAPI document.
+ * Request and response schemas of the REST API (zod). The same objects validate requests and
+ * generate the OpenAPI document (`openapi.ts`), so the two cannot drift apart.
  */
 import { z } from "zod";
 import { SwitchboardEvents, WebSocketEvents } from "../../shared/constants.ts";
 import { isValidRoomName } from "../core/room-policy.ts";
 
-const roomName = z.string().refine(isValidRoomName, "expected a room name of 1-256 printable characters not starting with ws:");
-const id = z.string().min(1).max(256);
+export const RoomName = z.string().refine(isValidRoomName, "expected a room name of 1-256 printable characters not starting with ws:");
+const Id = z.string().min(1).max(256);
 
 /** System events would confuse clients' state machines, so they cannot be emitted. */
 const RESERVED_EVENTS: ReadonlySet<string> = new Set([...WebSocketEvents.SCHEME_SET, ...Object.values(SwitchboardEvents)]);
 
 export const TargetSchema = z.union([
   z.strictObject({ broadcast: z.literal(true) }),
-  z.strictObject({ room: roomName }),
-  z.strictObject({ rooms: z.array(roomName).min(1).max(1000) }),
-  z.strictObject({ user: id }),
-  z.strictObject({ client: id }),
+  z.strictObject({ room: RoomName }),
+  z.strictObject({ rooms: z.array(RoomName).min(1).max(1000) }),
+  z.strictObject({ user: Id }),
+  z.strictObject({ client: Id }),
 ], { error: "expected exactly one of {broadcast:true}, {room}, {rooms}, {user}, {client}" });
 
 export const EmitSchema = z.strictObject({
   to: TargetSchema,
   event: z.string().min(1).max(256).refine((e) => !RESERVED_EVENTS.has(e), "this is a reserved system event"),
   data: z.unknown().optional(),
-  exclude: z.array(id).max(10_000).optional(),
+  exclude: z.array(Id).max(10_000).optional(),
 });
-
 export type EmitBody = z.infer<typeof EmitSchema>;
 
+export const EmitBatchSchema = z.strictObject({ messages: z.array(EmitSchema).min(1).max(100) });
+
 export const DryRunQuery = z.object({ dryRun: z.enum(["true", "false"]).optional() });
+
+const Limit = z.coerce.number().int().min(1).max(500).default(50);
+const Cursor = z.string().max(1024).optional();
+
+export const ClientsQuery = z.object({
+  room: z.string().max(256).optional(),
+  userId: z.string().max(256).optional(),
+  instance: z.string().max(128).optional(),
+  encrypted: z.enum(["true", "false"]).optional(),
+  q: z.string().max(256).optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+
+export const RoomsQuery = z.object({ q: z.string().max(256).optional(), limit: Limit, cursor: Cursor });
+export const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const JoinBody = z.strictObject({ rooms: z.array(RoomName).min(1).max(100) });
+
+// ---- responses (documentation) -----------------------------------------------------------
+
+export const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) });
+
+export const ClientItem = z.object({
+  id: z.string(), userId: z.string().optional(), instanceId: z.string(),
+  state: z.enum(["unauthorized", "authenticating", "authenticated", "disconnected"]), rooms: z.array(z.string()),
+  encrypted: z.boolean(), encryptedAt: z.number().optional(), connectedAt: z.number(), lastActivity: z.number(),
+  remoteAddress: z.string(), userAgent: z.string(), metadata: z.unknown().optional(),
+});
+export const ClientPage = z.object({ items: z.array(ClientItem), total: z.number(), nextCursor: z.string().nullable() });
+export const RoomItem = z.object({ name: z.string(), size: z.number() });
+export const RoomPage = z.object({ items: z.array(RoomItem), total: z.number(), nextCursor: z.string().nullable() });
+export const RoomDetail = z.object({ name: z.string(), size: z.number(), clients: z.array(ClientItem) });
+export const Stats = z.object({
+  instances: z.number(), connections: z.number(), authenticated: z.number(), encrypted: z.number(),
+  rooms: z.number(), users: z.number(), messagesInPerSec: z.number(), messagesOutPerSec: z.number(),
+});
+export const Instances = z.object({
+  items: z.array(z.object({ id: z.string(), host: z.string(), pid: z.number(), startedAt: z.number(), lastSeen: z.number(), connections: z.number(), healthy: z.boolean() })),
+});
+export const EmitResult = z.object({ id: z.string(), recipients: z.number() });
+export const DryRunResult = z.object({ recipients: z.number(), dryRun: z.literal(true) });
+export const AuditEntry = z.object({ id: z.string(), at: z.number(), by: z.string(), target: z.unknown(), event: z.string(), recipients: z.number() });
+export const Health = z.object({ status: z.literal("ok") });
+export const Ready = z.object({ status: z.string(), broker: z.object({ kind: z.string(), connected: z.boolean() }) });

@@ -42,6 +42,10 @@ export interface SwitchboardOptions extends Partial<SettingValues> {
    * @default false
    */
   closeOnBackpressureLimit?: boolean;
+  /** Admin channel: events per second above which it streams aggregated counts. @default 200 */
+  adminAggregateAbove?: number;
+  /** Admin channel: per-socket send buffer above which stream frames are dropped. @default 1 MiB */
+  adminBufferLimit?: number;
   /** `NODE_ENV` as seen by the server. @default process.env.NODE_ENV */
   nodeEnv?: string;
   authenticate?: AuthenticateHook;
@@ -70,6 +74,8 @@ export interface ResolvedOptions extends SettingValues {
   sendPings: boolean;
   publishToSelf: boolean;
   closeOnBackpressureLimit: boolean;
+  adminAggregateAbove: number;
+  adminBufferLimit: number;
   production: boolean;
   /** Set in development mode: generated credentials the CLI prints. */
   devCredentials?: { jwtSecret: string; adminToken: string };
@@ -169,6 +175,8 @@ export function resolveOptions(input: SwitchboardOptions = {}): ResolvedOptions 
     sendPings: bool("sendPings", input.sendPings, true),
     publishToSelf: bool("publishToSelf", input.publishToSelf, false),
     closeOnBackpressureLimit: bool("closeOnBackpressureLimit", input.closeOnBackpressureLimit, false),
+    adminAggregateAbove: positiveInt("adminAggregateAbove", input.adminAggregateAbove, 200),
+    adminBufferLimit: positiveInt("adminBufferLimit", input.adminBufferLimit, 1024 * 1024),
     production: nodeEnv === "production",
     hooks: hooksOf(input),
     broker: input.broker,

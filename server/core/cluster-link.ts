@@ -18,6 +18,7 @@ export class ClusterLink {
     readonly broker: Broker,
     private readonly log: Logger,
     private readonly deliver: (target: Target, frame: OutboundFrame) => number,
+    private readonly observe: (ms: number, ok: boolean) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -32,12 +33,15 @@ export class ClusterLink {
   async publish(target: Target, event: string, data: unknown): Promise<boolean> {
     if (this.broker.isolated) return true;
     const { channel, envelope } = toEnvelope(this.serverId, target, event, data);
+    const started = performance.now();
     try {
       await this.broker.publish(channel, JSON.stringify(envelope));
+      this.observe(performance.now() - started, true);
       if (this.publishFailing) this.log.info({ broker: this.broker.kind }, "broker publish recovered");
       this.publishFailing = false;
       return true;
     } catch (err) {
+      this.observe(performance.now() - started, false);
       if (!this.publishFailing) this.log.error({ broker: this.broker.kind, err: String(err) }, "broker publish failed; cross-instance delivery degraded");
       this.publishFailing = true;
       return false;

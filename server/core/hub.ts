@@ -65,7 +65,7 @@ export class Hub implements SessionHost {
     this.events = new HubEvents((err) => this.log.error({ err: String(err) }, "event listener threw"));
     this.encoder = new OrderedEncoder(options.encryptedBatchLimit, this.log);
     this.fanout = new Fanout(this.registry, this.sessions, this.authenticated, (n) => this.stats.countOut(n));
-    this.cluster = new ClusterLink(options.instanceId, deps.broker, this.log, (target, frame) => this.deliverLocal(target, frame));
+    this.cluster = new ClusterLink(options.instanceId, deps.broker, this.log, (target, frame) => this.deliverLocal(target, frame), (ms, ok) => this.stats.observePublish(ms, ok));
   }
 
   get isShuttingDown(): boolean {

@@ -8,6 +8,11 @@ export class HubStats {
   messagesIn = 0;
   bytesIn = 0;
   messagesOut = 0;
+  /** Broker publishes: how many, total and worst duration (ms), failures. */
+  publishes = 0;
+  publishMsTotal = 0;
+  publishMsMax = 0;
+  publishFailures = 0;
   readonly authFailures = new Map<string, number>();
   readonly closeCodes = new Map<number, number>();
 
@@ -18,6 +23,13 @@ export class HubStats {
 
   countOut(frames: number): void {
     this.messagesOut += frames;
+  }
+
+  observePublish(ms: number, ok: boolean): void {
+    this.publishes += 1;
+    this.publishMsTotal += ms;
+    if (ms > this.publishMsMax) this.publishMsMax = ms;
+    if (!ok) this.publishFailures += 1;
   }
 
   countAuthFailure(reason: string): void {

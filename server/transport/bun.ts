@@ -10,12 +10,24 @@ import { randomUUID } from "node:crypto";
 import type { Connection } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Session } from "../core/session.ts";
+import type { AdminConnection, AdminSocket } from "../admin/channel.ts";
 
 export interface SocketData {
   id: string;
   remoteAddress: string;
   userAgent: string;
   session?: Session;
+  /** Set on sockets of the admin channel, which bypass the client protocol. */
+  admin?: AdminConnection;
+  isAdmin?: boolean;
+}
+
+/** The admin channel, as the transport sees it. */
+export interface AdminEndpoint {
+  path: string;
+  open(socket: AdminSocket): AdminConnection;
+  message(conn: AdminConnection, text: string): void;
+  close(conn: AdminConnection): void;
 }
 
 export type BunServer = Server<SocketData>;
@@ -79,14 +91,26 @@ export class BunTransport {
   constructor(
     private readonly hub: Hub,
     private readonly options: TransportOptions,
+    private readonly admin?: AdminEndpoint,
   ) {}
 
   isUpgrade(req: Request, pathname: string): boolean {
-    return pathname === this.options.path && req.headers.get("upgrade")?.toLowerCase() === "websocket";
+    return (pathname === this.options.path || pathname === this.admin?.path) && req.headers.get("upgrade")?.toLowerCase() === "websocket";
+  }
+
+  /** The admin channel accepts its own origin (the dashboard) and the allowed origins. */
+  private upgradeAdmin(req: Request, server: BunServer): Response | undefined {
+    if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
+    const origin = req.headers.get("origin");
+    const sameOrigin = origin !== null && new URL(origin).host === req.headers.get("host");
+    if (!sameOrigin && !this.originAllowed(origin)) return plain(403, "Origin not allowed");
+    const data: SocketData = { id: randomUUID(), remoteAddress: server.requestIP(req)?.address ?? "", userAgent: req.headers.get("user-agent") ?? "", isAdmin: true };
+    return server.upgrade(req, { data }) ? undefined : plain(500, "WebSocket upgrade failed");
   }
 
   /** Returns a response when the upgrade is refused, undefined when Bun took the socket. */
   upgrade(req: Request, server: BunServer): Response | undefined {
+    if (this.admin && new URL(req.url).pathname === this.admin.path) return this.upgradeAdmin(req, server);
     if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
     if (!this.originAllowed(req.headers.get("origin"))) return plain(403, "Origin not allowed");
     const max = this.options.maxConnections;
@@ -114,13 +138,19 @@ export class BunTransport {
     const o = this.options;
     return {
       open: (ws) => {
+        if (ws.data.isAdmin) {
+          ws.data.admin = this.admin?.open({ send: (t) => ws.send(t), close: (c, r) => ws.close(c, r), bufferedAmount: () => ws.getBufferedAmount() });
+          return;
+        }
         this.opening = Math.max(0, this.opening - 1);
         ws.data.session = this.hub.open(new BunConnection(ws), ws.data.id);
       },
       message: (ws, message) => {
+        if (ws.data.admin) return this.admin?.message(ws.data.admin, typeof message === "string" ? message : new TextDecoder().decode(message));
         ws.data.session?.receive(message as string | Uint8Array);
       },
       close: (ws, code, reason) => {
+        if (ws.data.admin) return this.admin?.close(ws.data.admin);
         const session = ws.data.session;
         if (session) this.hub.closed(session, code, reason);
       },

@@ -98,7 +98,7 @@ describe("close codes", () => {
   test("4007 Disconnected by server when an operator disconnects the client", () =>
     withServer({}, async (s) => {
       const c = await s.client();
-      expect(s.sb.disconnect(c.id)).toBe(true);
+      expect(await s.sb.disconnect(c.id)).toBe(true);
       expect(await c.waitClosed()).toEqual({ code: 4007, reason: "Disconnected by server" });
     }));
 

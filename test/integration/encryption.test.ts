@@ -130,7 +130,7 @@ describe("ENCRYPTION=optional (default), built-in ECDH", () => {
     expect(info.encryptedAt).toBeGreaterThanOrEqual(before);
     expect(info.encryptedAt).toBeLessThanOrEqual(Date.now());
     expect(server.sb.getClients({ encrypted: true }).map((c) => c.id)).toContain(sc.id);
-    expect(server.sb.getStats().encrypted).toBeGreaterThanOrEqual(1);
+    expect((await server.sb.stats()).encrypted).toBeGreaterThanOrEqual(1);
     sc.tc.close();
   });
 
@@ -248,7 +248,7 @@ describe("fan-out with plaintext and encrypted members", () => {
   test("a burst of 1,000 room messages reaches each member once, in order; broadcast exclude works for both kinds", async () => {
     const enc = [await SecureClient.connect(server, { sub: "e1" }), await SecureClient.connect(server, { sub: "e2" })];
     const plain = [await server.client({ sub: "p1" }), await server.client({ sub: "p2" })];
-    for (const id of [...enc.map((c) => c.id), ...plain.map((c) => c.id)]) expect(server.sb.joinRoom({ clientId: id, rooms: ["mix"] })).toEqual(["mix"]);
+    for (const id of [...enc.map((c) => c.id), ...plain.map((c) => c.id)]) expect(await server.sb.joinRoom({ clientId: id, rooms: ["mix"] })).toEqual(["mix"]);
     const sends: Promise<number>[] = [];
     for (let i = 0; i < 1000; i += 1) sends.push(server.sb.toRoom("mix", "n", { i }));
     sends.push(server.sb.broadcast("b", { x: 1 }, { exclude: [enc[0]!.id, plain[0]!.id] }));
@@ -286,7 +286,7 @@ describe("cross-instance delivery to an encrypted client", () => {
 
   test("client, user, room and broadcast sends from another instance arrive encrypted", async () => {
     const sc = await SecureClient.connect(a, { sub: "far-user" });
-    a.sb.joinRoom({ clientId: sc.id, rooms: ["far-room"] });
+    await a.sb.joinRoom({ clientId: sc.id, rooms: ["far-room"] });
     await b.sb.toClient(sc.id, "x-client", "SECRET");
     await b.sb.toUser("far-user", "x-user", "SECRET");
     await b.sb.toRoom("far-room", "x-room", "SECRET");

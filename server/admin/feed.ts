@@ -1,0 +1,23 @@
+/**
+ * @module server/admin/feed
+ * Turns the hub's lifecycle events into admin stream events tagged with the instance they
+ * happened on. (Events of other instances arrive through the cluster view's feed.)
+ */
+import type { HubEvent } from "../core/events.ts";
+import type { StreamEvent } from "./channel.ts";
+
+export function toStreamEvent(e: HubEvent, instanceId: string): StreamEvent {
+  switch (e.type) {
+    case "client:connected":
+      return { event: e.type, data: { clientId: e.clientId, instanceId, remoteAddress: e.remoteAddress, at: e.at } };
+    case "client:authenticated":
+      return { event: e.type, data: { clientId: e.clientId, instanceId, userId: e.userId, encrypted: e.encrypted, at: e.at } };
+    case "client:disconnected":
+      return { event: e.type, data: { clientId: e.clientId, instanceId, userId: e.userId, code: e.code, reason: e.reason, at: e.at } };
+    case "room:joined":
+    case "room:left":
+      return { event: e.type, data: { clientId: e.clientId, instanceId, room: e.room, at: e.at } };
+    case "emit":
+      return { event: "emit", data: { instanceId, by: e.by, target: e.target, event: e.event, recipients: e.recipients, at: e.at } };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * @module server/api/openapi
+ * The OpenAPI 3.1 document of the REST API, generated from the zod schemas the routes validate
+ * with. `API_ROUTES` lists every route; a test checks it against the routes the app registers.
+ */
+import { z } from "zod";
+import * as S from "./schemas.ts";
+
+type Role = "viewer" | "emitter" | "admin" | null;
+
+interface RouteDoc {
+  method: "get" | "post" | "delete";
+  /** Hono path syntax (`:id`). */
+  path: string;
+  summary: string;
+  role: Role;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  response: z.ZodType;
+  status?: number;
+}
+
+export const API_ROUTES: RouteDoc[] = [
+  { method: "get", path: "/health", summary: "Liveness", role: null, response: S.Health },
+  { method: "get", path: "/ready", summary: "Readiness: 503 while the broker is down", role: null, response: S.Ready },
+  { method: "get", path: "/openapi.json", summary: "This document", role: null, response: z.object({}).passthrough() },
+  { method: "get", path: "/stats", summary: "Cluster totals", role: "viewer", response: S.Stats },
+  { method: "get", path: "/instances", summary: "Instances of the cluster", role: "viewer", response: S.Instances },
+  { method: "get", path: "/clients", summary: "Clients, filtered and cursor-paginated", role: "viewer", query: S.ClientsQuery, response: S.ClientPage },
+  { method: "get", path: "/clients/:id", summary: "One client", role: "viewer", response: S.ClientItem },
+  { method: "delete", path: "/clients/:id", summary: "Disconnect a client (4007) wherever it is", role: "admin", response: z.object({ disconnected: z.string() }) },
+  { method: "post", path: "/clients/:id/rooms", summary: "Join rooms on the client's behalf", role: "admin", body: S.JoinBody, response: z.object({ joined: z.array(z.string()) }) },
+  { method: "delete", path: "/clients/:id/rooms/:room", summary: "Leave a room on the client's behalf", role: "admin", response: z.object({ left: z.array(z.string()) }) },
+  { method: "get", path: "/rooms", summary: "Rooms with sizes, cursor-paginated", role: "viewer", query: S.RoomsQuery, response: S.RoomPage },
+  { method: "get", path: "/rooms/:name", summary: "One room and its members", role: "viewer", response: S.RoomDetail },
+  { method: "post", path: "/emit", summary: "Send an event to a target (dryRun counts recipients only)", role: "emitter", query: S.DryRunQuery, body: S.EmitSchema, response: S.EmitResult, status: 202 },
+  { method: "post", path: "/emit/batch", summary: "Send up to 100 events in order", role: "emitter", body: S.EmitBatchSchema, response: z.object({ items: z.array(S.EmitResult) }), status: 202 },
+  { method: "get", path: "/audit", summary: "Recent emits (who, when, target, event, recipients)", role: "viewer", query: S.AuditQuery, response: z.object({ items: z.array(S.AuditEntry) }) },
+];
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
+
+function toOpenApiPath(path: string): string {
+  return path.replace(/:(\w+)/g, "{$1}");
+}
+
+function operation(r: RouteDoc) {
+  const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1]!, in: "path", required: true, schema: { type: "string" } }));
+  const query = r.query
+    ? Object.entries(r.query.shape).map(([name, schema]) => ({ name, in: "query", required: false, schema: json(schema as z.ZodType) }))
+    : [];
+  const status = String(r.status ?? 200);
+  const responses: Record<string, unknown> = { [status]: { description: "OK", content: { "application/json": { schema: json(r.response) } } } };
+  const error = { description: "Error", content: { "application/json": { schema: json(S.ErrorResponse) } } };
+  if (r.body || r.query) responses["400"] = error;
+  if (r.role) Object.assign(responses, { "401": error, "403": error });
+  if (r.path.includes(":")) responses["404"] = error;
+  return {
+    summary: r.summary,
+    ...(r.role ? { security: [{ bearer: [] }], "x-role": r.role } : { security: [] }),
+    parameters: [...params, ...query],
+    ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: json(r.body) } } } } : {}),
+    responses,
+  };
+}
+
+export function buildOpenApi(serverUrl = "/api") {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of API_ROUTES) (paths[toOpenApiPath(route.path)] ??= {})[route.method] = operation(route);
+  return {
+    openapi: "3.1.0",
+    info: { title: "Switchboard REST API", version: "1.0.0", description: "Roles: viewer reads, emitter emits, admin does everything. Bearer tokens: static tokens or JWTs with a role claim." },
+    servers: [{ url: serverUrl }],
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    paths,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * @module shared/admin
+ * The live admin channel protocol (SPEC §8), shared by the server and the dashboard.
+ * Frames are `{event, data}` like the client protocol. The first client frame is
+ * `{"event":"authenticate","data":{"token":…}}` with an admin or viewer token (else 4003).
+ */
+
+export const ADMIN_WS_PATH = "/admin/ws";
+
+export interface StatsData {
+  instances: number;
+  connections: number;
+  authenticated: number;
+  encrypted: number;
+  rooms: number;
+  users: number;
+  messagesInPerSec: number;
+  messagesOutPerSec: number;
+}
+
+export interface InstanceData {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  lastSeen: number;
+  connections: number;
+  healthy: boolean;
+}
+
+export interface PageData<T> {
+  items: T[];
+  total: number;
+  nextCursor: string | null;
+}
+
+export interface ClientData {
+  id: string;
+  userId?: string;
+  instanceId: string;
+  state: string;
+  rooms: string[];
+  encrypted: boolean;
+  encryptedAt?: number;
+  connectedAt: number;
+  lastActivity: number;
+  remoteAddress: string;
+  userAgent: string;
+  metadata?: unknown;
+}
+
+/** Events streamed cluster-wide; every one carries the instance it happened on and when. */
+export interface AdminStreamEvents {
+  "client:connected": { clientId: string; instanceId: string; remoteAddress: string; at: number };
+  "client:authenticated": { clientId: string; instanceId: string; userId?: string; encrypted: boolean; at: number };
+  "client:disconnected": { clientId: string; instanceId: string; userId?: string; code: number; reason: string; at: number };
+  "room:joined": { clientId: string; instanceId: string; room: string; at: number };
+  "room:left": { clientId: string; instanceId: string; room: string; at: number };
+  emit: { instanceId: string; by?: string; target: unknown; event: string; recipients: number; at: number };
+  "instance:up": { instanceId: string; at: number };
+  "instance:down": { instanceId: string; at: number };
+}
+
+export type AdminStreamEventName = keyof AdminStreamEvents;
+
+export interface AdminServerEvents extends AdminStreamEvents {
+  snapshot: { role: "admin" | "viewer"; stats: StatsData; instances: InstanceData[]; clients: PageData<ClientData>; rooms: PageData<{ name: string; size: number }> };
+  stats: StatsData & { at: number };
+  /** The stream switched between individual events and aggregated counts. */
+  mode: { aggregated: boolean; eventsPerSec: number; threshold: number };
+  /** In aggregated mode, once a second: how many events of each kind happened. */
+  aggregate: { counts: Partial<Record<AdminStreamEventName, number>>; windowMs: number; at: number };
+  error: { message: string };
+}
+
+export type AdminFrame = { [K in keyof AdminServerEvents]: { event: K; data: AdminServerEvents[K] } }[keyof AdminServerEvents];
