@@ -27,7 +27,8 @@ test.skipIf(!node)("the built SDK runs on Node.js: joins a room and receives a m
   const lines: string[] = [];
   void (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) lines.push(...decoder.decode(chunk).split("\n").filter(Boolean));
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) lines.push(...decoder.decode(r.value).split("\n").filter(Boolean));
   })();
   try {
     const joined = JSON.parse(await waitFor(() => lines.find((l) => l.includes('"joined"')), 10_000, "join from the Node client"));
