@@ -12,6 +12,7 @@ import { selectBroker } from "./broker/select.ts";
 import { ConfigError } from "./config/settings.ts";
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from "./config/options.ts";
 import { Hub } from "./core/hub.ts";
+import { MemoryHistory } from "./core/history.ts";
 import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
 import { errorBody } from "./api/errors.ts";
@@ -44,7 +45,7 @@ function coreOptions(o: ResolvedOptions): CoreOptions {
     instanceId: o.instanceId, defaultRooms: o.defaultRooms, allowedRooms: o.allowedRooms, authTimeout: o.authTimeout,
     heartbeatInterval: o.heartbeatInterval, heartbeatTimeout: o.heartbeatTimeout, rateLimitPerSecond: o.rateLimitPerSecond,
     maxConnectionsPerUser: o.maxConnectionsPerUser, backpressureLimit: o.backpressureLimit, slowConsumerGraceMs: o.slowConsumerGraceMs,
-    encryption: o.encryption, encryptedBatchLimit: o.encryptedBatchLimit,
+    encryption: o.encryption, encryptedBatchLimit: o.encryptedBatchLimit, historyRooms: o.historyRooms,
   };
 }
 
@@ -97,7 +98,8 @@ export class Switchboard extends LibraryFacade {
     const log = options.logger ?? createLogger(options.logLevel, options.identifier);
     const verifier = createVerifier(options);
     const broker = options.broker ?? selectBroker(options, log);
-    const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker, log, codecFactory: resolveCodecFactory(options) });
+    const history = new MemoryHistory(options.historySize, options.historyTtlSeconds * 1000);
+    const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker, log, codecFactory: resolveCodecFactory(options), history });
     const rates = new RateMeter(hub.stats);
     super(hub, new LocalView(hub, rates));
     this.options = options;
@@ -155,6 +157,11 @@ export class Switchboard extends LibraryFacade {
         return recipients;
       },
       readiness: () => ({ kind: this.broker.kind, connected: this.broker.connected }),
+      history: async (room, limit) => {
+        const store = this.hub.history;
+        if (!store || !this.hub.isHistoryRoom(room)) return undefined;
+        return store.latest(room, limit);
+      },
     };
   }
 

@@ -99,4 +99,6 @@ export interface ClusterEnvelope {
   event: string;
   data?: unknown;
   exclude?: string[];
+  /** Switchboard: the message's position in a history room (type `room` only). */
+  seq?: number;
 }

@@ -25,6 +25,8 @@ export interface ApiBackend {
   /** Sends to every instance; resolves to the sockets addressed cluster-wide. */
   emit(target: Target, event: string, data: unknown, by: string): Promise<number>;
   readiness(): { kind: string; connected: boolean };
+  /** The newest kept messages of a history room; undefined when the room keeps no history. */
+  history(room: string, limit: number): Promise<{ seq: number; frames: unknown[] } | undefined>;
 }
 
 export interface ApiOptions {

@@ -6,7 +6,7 @@
 import type { ApiApp, ApiOptions } from "./app.ts";
 import { requirePermission } from "./auth.ts";
 import { ApiError } from "./errors.ts";
-import { ClientsQuery, JoinBody, RoomName, RoomsQuery } from "./schemas.ts";
+import { ClientsQuery, HistoryQuery, JoinBody, RoomName, RoomsQuery } from "./schemas.ts";
 import { parseQuery, readBody } from "./validate.ts";
 
 export function registerQueryRoutes(app: ApiApp, o: ApiOptions): void {
@@ -56,6 +56,14 @@ export function registerQueryRoutes(app: ApiApp, o: ApiOptions): void {
   app.get("/rooms", read, async (c) => {
     const { q, limit, cursor } = parseQuery(RoomsQuery, c.req.query());
     return c.json(await view.listRooms(q, { limit, cursor }));
+  });
+
+  app.get("/rooms/:name/history", read, async (c) => {
+    const name = c.req.param("name");
+    const { limit } = parseQuery(HistoryQuery, c.req.query());
+    const history = await o.backend.history(name, limit);
+    if (!history) throw new ApiError(404, "not_found", `room ${name} keeps no history (see HISTORY_ROOMS)`);
+    return c.json({ room: name, seq: history.seq, items: history.frames });
   });
 
   app.get("/rooms/:name", read, async (c) => {

@@ -48,6 +48,7 @@ export const ClientsQuery = z.object({
 
 export const RoomsQuery = z.object({ q: z.string().max(256).optional(), limit: Limit, cursor: Cursor });
 export const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const HistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) });
 export const JoinBody = z.strictObject({ rooms: z.array(RoomName).min(1).max(100) });
 
 // ---- responses (documentation) -----------------------------------------------------------
@@ -74,5 +75,9 @@ export const Instances = z.object({
 export const EmitResult = z.object({ id: z.string(), recipients: z.number() });
 export const DryRunResult = z.object({ recipients: z.number(), dryRun: z.literal(true) });
 export const AuditEntry = z.object({ id: z.string(), at: z.number(), by: z.string(), target: z.unknown(), event: z.string(), recipients: z.number() });
+export const RoomHistory = z.object({
+  room: z.string(), seq: z.number(),
+  items: z.array(z.object({ event: z.string(), data: z.unknown().optional(), seq: z.number(), room: z.string() })),
+});
 export const Health = z.object({ status: z.literal("ok") });
 export const Ready = z.object({ status: z.string(), broker: z.object({ kind: z.string(), connected: z.boolean() }) });

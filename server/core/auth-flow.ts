@@ -11,6 +11,7 @@ import { WebSocketClientStates as States } from "../../shared/constants.ts";
 import type { Hub } from "./hub.ts";
 import type { Session } from "./session.ts";
 import type { AuthResult, HandshakeResult } from "./types.ts";
+import { beginRecovery, requestedPositions } from "./recovery.ts";
 
 export async function authenticateSession(hub: Hub, session: Session, data: Record<string, unknown>, frameId?: string): Promise<void> {
   if (session.state !== States.UNAUTHORIZED) {
@@ -31,6 +32,11 @@ export async function authenticateSession(hub: Hub, session: Session, data: Reco
   if (!result) return reject(hub, session, ErrorMessages.AUTH_FAILED, "rejected");
   const handshake = await runHandshake(hub, session, data, result);
   if (handshake === "closed" || !session.isOpen) return;
+  session.grantedRooms = result.rooms;
+  session.record.userId = result.userId;
+  const positions = requestedPositions(data);
+  const recovery = positions ? await beginRecovery(hub, session, positions) : undefined;
+  if (!session.isOpen) return;
   // Checked after the last await, right before the synchronous admission, so concurrent
   // authentications of one user cannot all pass the cap.
   if (!hub.hasRoomForUser(result.userId)) {
@@ -39,7 +45,7 @@ export async function authenticateSession(hub: Hub, session: Session, data: Reco
     return session.close(CloseCodes.TOO_MANY_CONNECTIONS);
   }
   try {
-    hub.admit(session, result, handshake);
+    hub.admit(session, result, handshake, recovery);
   } catch (err) {
     hub.log.error({ clientId: session.id, err: String(err) }, "admission failed");
     return reject(hub, session, ErrorMessages.AUTH_ERROR, "error");

@@ -30,9 +30,10 @@ export class ClusterLink {
    * Ships a target to the other instances. Never rejects: a failed publish is logged once per
    * change of state (not per message) and reported as `false`; local delivery already happened.
    */
-  async publish(target: Target, event: string, data: unknown): Promise<boolean> {
+  async publish(target: Target, event: string, data: unknown, seq?: number): Promise<boolean> {
     if (this.broker.isolated) return true;
     const { channel, envelope } = toEnvelope(this.serverId, target, event, data);
+    if (seq !== undefined) envelope.seq = seq;
     const started = performance.now();
     try {
       await this.broker.publish(channel, JSON.stringify(envelope));
@@ -57,7 +58,9 @@ export class ClusterLink {
     if (envelope.serverId === this.serverId) return;
     const target = fromEnvelope(envelope);
     if (!target) return;
-    this.deliver(target, envelope.data === undefined ? { event: envelope.event } : { event: envelope.event, data: envelope.data });
+    const frame: OutboundFrame = envelope.data === undefined ? { event: envelope.event } : { event: envelope.event, data: envelope.data };
+    if ("room" in target && typeof envelope.seq === "number") Object.assign(frame, { seq: envelope.seq, room: target.room });
+    this.deliver(target, frame);
   }
 
   close(): Promise<void> {

@@ -6,8 +6,9 @@
  * runtime topic, which every plaintext member is subscribed to; the runtime copies it to each
  * socket. Excluded plaintext members are unsubscribed around that one publish (publish is
  * synchronous, so nothing else can interleave) — O(excluded) instead of O(members).
- * Members with a codec (encrypted sessions) are never subscribed to topics; they are served
- * one by one through the ordered encoder.
+ * Direct members — encrypted sessions (never subscribed to topics, served through the ordered
+ * encoder) and sessions still replaying a room's history (their live frames are held until the
+ * replay is done) — are served one by one.
  * Several rooms at once: the union of members is served once each, socket by socket.
  *
  * Each method returns the number of local sockets addressed.
@@ -46,14 +47,14 @@ export class Fanout {
     }
     const members = this.registry.membersOf(room);
     if (!members) return 0;
-    const codecMembers = this.registry.codecMembersOf(room);
+    const direct = this.registry.directMembersOf(room);
     const excluded = excludedMembers(members, exclude);
-    const plainCount = members.size - (codecMembers?.size ?? 0) - countPlain(excluded, codecMembers);
-    if (plainCount > 0) this.publishExcept(Topics.room(room), frame, excluded, codecMembers);
-    let codecCount = 0;
-    if (codecMembers) codecCount = this.serveEach(codecMembers, frame, exclude);
+    const plainCount = members.size - (direct?.size ?? 0) - countPlain(excluded, direct);
+    if (plainCount > 0) this.publishExcept(Topics.room(room), frame, excluded, direct);
+    let directCount = 0;
+    if (direct) directCount = this.serveEach(direct, frame, exclude, room);
     this.countOutbound(plainCount);
-    return plainCount + codecCount;
+    return plainCount + directCount;
   }
 
   toRooms(rooms: readonly string[], frame: OutboundFrame, exclude?: readonly string[]): number {
@@ -90,25 +91,26 @@ export class Fanout {
     return count;
   }
 
-  private serveEach(ids: ReadonlySet<string>, frame: OutboundFrame, exclude?: readonly string[]): number {
+  private serveEach(ids: ReadonlySet<string>, frame: OutboundFrame, exclude?: readonly string[], room?: string): number {
     let count = 0;
     for (const id of ids) {
       if (exclude?.includes(id)) continue;
       const session = this.sessions.get(id);
       if (!session) continue;
-      session.sendFrame(frame);
+      if (room === undefined) session.sendFrame(frame);
+      else session.deliverRoomFrame(room, frame);
       count += 1;
     }
     return count;
   }
 
-  private publishExcept(topic: string, frame: OutboundFrame, excluded: string[], codec: ReadonlySet<string> | undefined): void {
+  private publishExcept(topic: string, frame: OutboundFrame, excluded: string[], direct: ReadonlySet<string> | undefined): void {
     const publisher = this.publisher;
     if (!publisher) return;
     const muted: Session[] = [];
     for (const id of excluded) {
       const session = this.sessions.get(id);
-      if (session && !codec?.has(id)) {
+      if (session && !direct?.has(id)) {
         session.conn.unsubscribe(topic);
         muted.push(session);
       }
@@ -123,9 +125,9 @@ function excludedMembers(members: ReadonlySet<string>, exclude: readonly string[
   return [...new Set(exclude)].filter((id) => members.has(id));
 }
 
-function countPlain(excluded: readonly string[], codec: ReadonlySet<string> | undefined): number {
-  if (!codec) return excluded.length;
+function countPlain(excluded: readonly string[], direct: ReadonlySet<string> | undefined): number {
+  if (!direct) return excluded.length;
   let n = 0;
-  for (const id of excluded) if (!codec.has(id)) n += 1;
+  for (const id of excluded) if (!direct.has(id)) n += 1;
   return n;
 }

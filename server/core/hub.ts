@@ -18,6 +18,9 @@ import { Fanout } from "./fanout.ts";
 import { handleCustom, joinRooms, leaveRooms } from "./message-flow.ts";
 import { OrderedEncoder } from "./ordered-encoder.ts";
 import { Registry, type ClientRecord } from "./registry.ts";
+import type { HistoryStore } from "./history.ts";
+import { finishRecovery, type Recovery } from "./recovery.ts";
+import { matchesAny } from "./room-policy.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { HubStats } from "./stats.ts";
 import type { Target } from "./target.ts";
@@ -26,6 +29,8 @@ import { silentLogger, type AuthResult, type CodecFactory, type CoreOptions, typ
 export interface HubDeps {
   hooks?: Hooks;
   broker: Broker;
+  /** Where history rooms keep their messages (required for HISTORY_ROOMS to take effect). */
+  history?: HistoryStore;
   codecFactory?: CodecFactory;
   clock?: Clock;
   log?: Logger;
@@ -48,6 +53,7 @@ export class Hub implements SessionHost {
   readonly cluster: ClusterLink;
   readonly hooks: Hooks;
   readonly codecFactory?: CodecFactory;
+  readonly history?: HistoryStore;
   readonly clock: Clock;
   readonly log: Logger;
   private sweepers: unknown[] = [];
@@ -60,6 +66,7 @@ export class Hub implements SessionHost {
   ) {
     this.hooks = deps.hooks ?? {};
     this.codecFactory = deps.codecFactory;
+    this.history = options.historyRooms.length > 0 ? deps.history : undefined;
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log ?? silentLogger;
     this.events = new HubEvents((err) => this.log.error({ err: String(err) }, "event listener threw"));
@@ -180,7 +187,7 @@ export class Hub implements SessionHost {
    * then the plaintext `connected`, then the codec (so every later frame is encoded), then
    * the hook. Synchronous, so nothing can be delivered in between.
    */
-  admit(session: Session, result: AuthResult, handshake: HandshakeResult | undefined): void {
+  admit(session: Session, result: AuthResult, handshake: HandshakeResult | undefined, recovery?: Recovery): void {
     const record = session.record;
     const now = this.clock.now();
     record.state = States.AUTHENTICATED;
@@ -200,8 +207,10 @@ export class Hub implements SessionHost {
     this.armExpiry(session, result.expiresAt);
     const connected: Record<string, unknown> = { id: record.id, userId: record.userId, time: new Date(now).toISOString() };
     if (handshake?.serverPublicKey) Object.assign(connected, { serverPublicKey: handshake.serverPublicKey, salt: handshake.salt });
+    if (recovery) connected.recovered = recovery.recovered;
     session.sendText(JSON.stringify({ event: Events.CONNECTED, data: connected }));
     if (handshake) session.codec = handshake.codec;
+    if (recovery) finishRecovery(this, session, recovery);
     this.events.emit({ type: "client:authenticated", clientId: record.id, userId: record.userId, encrypted: record.encrypted, at: now });
     const hook = this.hooks.onClientConnected;
     if (hook) {
@@ -226,6 +235,26 @@ export class Hub implements SessionHost {
     return true;
   }
 
+  /** A held (replaying) member of `room` moves to the room's topic. */
+  goLive(session: Session, room: string): void {
+    this.registry.unmarkDirect(session.id, room);
+    if (!this.registry.isCodec(session.id)) session.conn.subscribe(Topics.room(room));
+    this.events.emit({ type: "room:joined", clientId: session.id, room, at: this.clock.now() });
+  }
+
+  private readonly historyMatches = new Map<string, boolean>();
+
+  /** Whether `room` matches HISTORY_ROOMS (memoised; the cache is reset when it grows large). */
+  isHistoryRoom(room: string): boolean {
+    let hit = this.historyMatches.get(room);
+    if (hit === undefined) {
+      if (this.historyMatches.size > 10_000) this.historyMatches.clear();
+      hit = matchesAny(room, this.options.historyRooms, undefined);
+      this.historyMatches.set(room, hit);
+    }
+    return hit;
+  }
+
   leaveRoom(session: Session, room: string): boolean {
     if (!this.registry.leave(session.id, room)) return false;
     session.conn.unsubscribe(Topics.room(room));
@@ -237,9 +266,31 @@ export class Hub implements SessionHost {
 
   /** Delivers on this instance and to every other instance; resolves to the local recipients. */
   async emit(target: Target, event: string, data: unknown, by?: string): Promise<number> {
+    if (this.history) {
+      if ("room" in target && this.isHistoryRoom(target.room)) return this.emitToHistoryRoom(target.room, target.exclude, event, data, by);
+      if ("rooms" in target && target.rooms.some((r) => this.isHistoryRoom(r))) return this.emitSplit(target.rooms, target.exclude, event, data, by);
+    }
     const recipients = this.deliverLocal(target, data === undefined ? { event } : { event, data });
     await this.cluster.publish(target, event, data);
     this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
+    return recipients;
+  }
+
+  /** A history room's message gets its seq from the store first, then goes out with it. */
+  private async emitToHistoryRoom(room: string, exclude: string[] | undefined, event: string, data: unknown, by?: string): Promise<number> {
+    const frame = await this.history!.append(room, event, data);
+    const target: Target = { room, exclude };
+    const recipients = this.deliverLocal(target, frame);
+    await this.cluster.publish(target, event, data, frame.seq);
+    this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
+    return recipients;
+  }
+
+  /** Several rooms with history rooms among them: each history room gets its own sequenced copy. */
+  private async emitSplit(rooms: string[], exclude: string[] | undefined, event: string, data: unknown, by?: string): Promise<number> {
+    const plain = rooms.filter((r) => !this.isHistoryRoom(r));
+    let recipients = plain.length > 0 ? await this.emit({ rooms: plain, exclude }, event, data, by) : 0;
+    for (const room of rooms) if (this.isHistoryRoom(room)) recipients += await this.emitToHistoryRoom(room, exclude, event, data, by);
     return recipients;
   }
 

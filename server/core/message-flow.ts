@@ -24,7 +24,8 @@ export async function joinRooms(hub: Hub, session: Session, requested: string[],
   session.ack(frameId, { joined, denied });
 }
 
-async function allowedRooms(hub: Hub, session: Session, valid: string[]): Promise<string[]> {
+/** The rooms of `valid` this client may join: patterns and token claim, or the validateRooms hook. */
+export async function allowedRooms(hub: Hub, session: Session, valid: string[]): Promise<string[]> {
   if (valid.length === 0) return [];
   const { userId } = session.record;
   const hook = hub.hooks.validateRooms;

@@ -28,8 +28,11 @@ export class Registry {
   private readonly clients = new Map<string, ClientRecord>();
   private readonly users = new Map<string, Set<string>>();
   private readonly rooms = new Map<string, Set<string>>();
-  /** Members that need per-client encoding (encrypted sessions), per room. */
-  private readonly codecRooms = new Map<string, Set<string>>();
+  /**
+   * Members served one by one instead of through the room's runtime topic, per room: encrypted
+   * sessions (always), and sessions still replaying a room's history (until they catch up).
+   */
+  private readonly directRooms = new Map<string, Set<string>>();
   /** Authenticated clients that need per-client encoding. */
   private readonly codecClients = new Set<string>();
 
@@ -78,11 +81,21 @@ export class Registry {
     const record = this.clients.get(id);
     if (!record || this.codecClients.has(id)) return;
     this.codecClients.add(id);
-    for (const room of record.rooms) if (room !== id) addToIndex(this.codecRooms, room, id);
+    for (const room of record.rooms) if (room !== id) addToIndex(this.directRooms, room, id);
   }
 
   isCodec(id: string): boolean {
     return this.codecClients.has(id);
+  }
+
+  /** Serves this member of `room` one by one (history replay in progress). */
+  markDirect(id: string, room: string): void {
+    if (this.clients.get(id)?.rooms.has(room)) addToIndex(this.directRooms, room, id);
+  }
+
+  /** Back to the topic for `room`, unless the client is encrypted (always direct). */
+  unmarkDirect(id: string, room: string): void {
+    if (!this.codecClients.has(id)) removeFromIndex(this.directRooms, room, id);
   }
 
   /** Adds membership; returns true when the client was not yet in the room. */
@@ -92,7 +105,7 @@ export class Registry {
     record.rooms.add(room);
     if (room !== id) {
       addToIndex(this.rooms, room, id);
-      if (this.codecClients.has(id)) addToIndex(this.codecRooms, room, id);
+      if (this.codecClients.has(id)) addToIndex(this.directRooms, room, id);
     }
     return true;
   }
@@ -110,8 +123,8 @@ export class Registry {
     return this.rooms.get(room);
   }
 
-  codecMembersOf(room: string): ReadonlySet<string> | undefined {
-    return this.codecRooms.get(room);
+  directMembersOf(room: string): ReadonlySet<string> | undefined {
+    return this.directRooms.get(room);
   }
 
   codecMembers(): ReadonlySet<string> {
@@ -137,7 +150,7 @@ export class Registry {
   private dropFromRoom(id: string, room: string): void {
     if (room === id) return;
     removeFromIndex(this.rooms, room, id);
-    removeFromIndex(this.codecRooms, room, id);
+    removeFromIndex(this.directRooms, room, id);
   }
 }
 

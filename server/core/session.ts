@@ -49,6 +49,8 @@ export class Session {
   /** Room patterns granted by the credential (the token's `rooms` claim). */
   grantedRooms?: string[];
   expiresAt?: number;
+  /** Rooms whose history is being replayed: live frames for them wait here until it is done. */
+  recovering?: Map<string, OutboundFrame[]>;
   private closed = false;
 
   constructor(
@@ -172,6 +174,13 @@ export class Session {
     if (this.closed) return;
     if (this.codec) this.host.encoder.enqueue(this, frame);
     else this.sendText(JSON.stringify(frame));
+  }
+
+  /** A frame for one of the client's rooms: held while that room's history is replayed. */
+  deliverRoomFrame(room: string, frame: OutboundFrame): void {
+    const held = this.recovering?.get(room);
+    if (held) held.push(frame);
+    else this.sendFrame(frame);
   }
 
   /** Writes already-encoded text; only for sessions without a codec (or the codec's output). */

@@ -77,6 +77,8 @@ export interface CoreOptions {
   slowConsumerGraceMs: number;
   encryption: EncryptionMode;
   encryptedBatchLimit: number;
+  /** Room patterns whose messages are kept for recovery (empty = none). */
+  historyRooms: string[];
 }
 
 export interface Logger {

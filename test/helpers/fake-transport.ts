@@ -118,6 +118,7 @@ export const baseOptions: CoreOptions = {
   slowConsumerGraceMs: 3000,
   encryption: "optional",
   encryptedBatchLimit: 10,
+  historyRooms: [],
 };
 
 export interface FakeHub {
