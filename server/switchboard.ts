@@ -13,6 +13,8 @@ import { ConfigError } from "./config/settings.ts";
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from "./config/options.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryHistory } from "./core/history.ts";
+import { RedisHistory } from "./cluster/redis-history.ts";
+import { supportsCommands } from "./broker/commands.ts";
 import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
 import { errorBody } from "./api/errors.ts";
@@ -98,7 +100,8 @@ export class Switchboard extends LibraryFacade {
     const log = options.logger ?? createLogger(options.logLevel, options.identifier);
     const verifier = createVerifier(options);
     const broker = options.broker ?? selectBroker(options, log);
-    const history = new MemoryHistory(options.historySize, options.historyTtlSeconds * 1000);
+    const historyTtlMs = options.historyTtlSeconds * 1000;
+    const history = supportsCommands(broker) ? new RedisHistory(broker, options.historySize, historyTtlMs) : new MemoryHistory(options.historySize, historyTtlMs);
     const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker, log, codecFactory: resolveCodecFactory(options), history });
     const rates = new RateMeter(hub.stats);
     super(hub, new LocalView(hub, rates));

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { HistoryUnavailableError } from "../core/history.ts";
 
 export class ApiError extends HTTPException {
   constructor(
@@ -33,6 +34,7 @@ export function fromZod(error: z.ZodError): ApiError {
 
 export function handleError(err: Error, c: Context, onUnexpected: (err: Error) => void): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.field), err.status);
+  if (err instanceof HistoryUnavailableError) return c.json(errorBody("history_unavailable", err.message), 503);
   if (err instanceof HTTPException) {
     const status = err.status;
     const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "http_error";

@@ -25,6 +25,14 @@ export interface HistoryStore {
   latest(room: string, limit: number): Promise<HistorySlice>;
 }
 
+/** The store could not take a message (its backend is down): nothing was delivered. */
+export class HistoryUnavailableError extends Error {
+  constructor(room: string, cause: unknown) {
+    super(`history of room ${room} is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "HistoryUnavailableError";
+  }
+}
+
 interface RoomLog {
   seq: number;
   entries: Array<{ frame: OutboundFrame; at: number }>;

@@ -18,7 +18,7 @@ import { Fanout } from "./fanout.ts";
 import { handleCustom, joinRooms, leaveRooms } from "./message-flow.ts";
 import { OrderedEncoder } from "./ordered-encoder.ts";
 import { Registry, type ClientRecord } from "./registry.ts";
-import type { HistoryStore } from "./history.ts";
+import { HistoryUnavailableError, type HistoryStore } from "./history.ts";
 import { finishRecovery, type Recovery } from "./recovery.ts";
 import { matchesAny } from "./room-policy.ts";
 import { Session, type SessionHost } from "./session.ts";
@@ -278,7 +278,12 @@ export class Hub implements SessionHost {
 
   /** A history room's message gets its seq from the store first, then goes out with it. */
   private async emitToHistoryRoom(room: string, exclude: string[] | undefined, event: string, data: unknown, by?: string): Promise<number> {
-    const frame = await this.history!.append(room, event, data);
+    let frame: OutboundFrame;
+    try {
+      frame = await this.history!.append(room, event, data);
+    } catch (err) {
+      throw new HistoryUnavailableError(room, err);
+    }
     const target: Target = { room, exclude };
     const recipients = this.deliverLocal(target, frame);
     await this.cluster.publish(target, event, data, frame.seq);
