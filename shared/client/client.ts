@@ -19,7 +19,7 @@ import { backoffDelay, resolveReconnect } from "./backoff.ts";
 import { Connection, type ConnectionHandlers } from "./connection.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { Listeners } from "./listeners.ts";
-import { PendingRequests } from "./requests.ts";
+import { ConnectWaiters, PendingRequests } from "./requests.ts";
 import { decodeJwtExp, TokenSource } from "./token.ts";
 import { resolveClientOptions, type ResolvedClientOptions } from "./options.ts";
 import {
@@ -31,8 +31,6 @@ import {
 const ABNORMAL = 1006;
 const NORMAL = 1000;
 const LIFECYCLE = new Set(["state", "close", "rejoin"]);
-
-type Waiter = { resolve(data: ConnectedData): void; reject(err: SwitchboardError): void };
 
 export class SwitchboardClient<S extends object = Record<string, unknown>> {
   /** Round-trip time of the last answered heartbeat, in ms. */
@@ -55,13 +53,14 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   private tokenWasFresh = false;
   private tokenInUse?: string;
   private skewMs = 0;
-  private waiters: Waiter[] = [];
+  private readonly waiters: ConnectWaiters<ConnectedData>;
   private timers: { reconnect?: unknown; connect?: unknown; refresh?: unknown } = {};
 
   constructor(options: ClientOptions) {
     this.o = resolveClientOptions(options);
     this.tokens = new TokenSource(options.token);
     this.requests = new PendingRequests(this.o.clock);
+    this.waiters = new ConnectWaiters(this.o.clock);
     this.heartbeat = new Heartbeat(this.o.clock, this.o.heartbeatMs, this.o.heartbeatTimeoutMs, {
       send: (id) => this.conn?.send({ event: Events.HEARTBEAT, id }) ?? false,
       rtt: (ms) => (this.rtt = ms),
@@ -101,7 +100,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   /** Starts connecting when idle or closed; resolves at the next `connected`, rejects if the client closes first. */
   connect(): Promise<ConnectedData> {
     if (this.current === "connected" && this.session) return Promise.resolve(this.session);
-    const next = new Promise<ConnectedData>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const next = this.waiters.wait();
     if (this.current === "idle" || this.current === "closed") {
       this.stopped = false;
       this.attempt = 0;
@@ -274,9 +273,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
     this.listeners.emitAny(frame);
     this.listeners.emit(Events.CONNECTED, data, frame);
     if (reconnected && this.wanted.size > 0) this.rejoin();
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.resolve(data);
+    this.waiters.resolveAll(data);
   }
 
   private rejoin(): void {
@@ -340,10 +337,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   }
 
   private finish(event: CloseEvent): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    const err = new SwitchboardError(LocalErrorCodes.CLOSED, `connection closed: ${event.code} ${event.reason}`.trim());
-    for (const w of waiters) w.reject(err);
+    this.waiters.rejectAll(new SwitchboardError(LocalErrorCodes.CLOSED, `connection closed: ${event.code} ${event.reason}`.trim()));
     this.listeners.emit("close", event, { event: "close" });
     this.setState("closed");
   }
@@ -353,15 +347,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   private whenConnected(timeoutMs: number): Promise<ConnectedData> {
     if (this.current === "connected" && this.session) return Promise.resolve(this.session);
     if (this.current === "closed") return Promise.reject(new SwitchboardError(LocalErrorCodes.CLOSED, "the client is closed"));
-    return new Promise((resolve, reject) => {
-      const timer = this.o.clock.setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new SwitchboardError(LocalErrorCodes.TIMEOUT, `not connected within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const settle = () => this.o.clock.clearTimeout(timer);
-      const waiter: Waiter = { resolve: (d) => (settle(), resolve(d)), reject: (e) => (settle(), reject(e)) };
-      this.waiters.push(waiter);
-    });
+    return this.waiters.wait(timeoutMs);
   }
 
   private sendRequest<R>(event: string, data: unknown, timeoutMs: number): Promise<R> {

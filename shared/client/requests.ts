@@ -59,3 +59,42 @@ export class PendingRequests {
     return this.pending.size;
   }
 }
+
+type Waiter<T> = { resolve(value: T): void; reject(err: SwitchboardError): void };
+
+/** Callers waiting for the next connection; each settles once (connected, closed, or its own timeout). */
+export class ConnectWaiters<T> {
+  private waiters: Array<Waiter<T>> = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Waits for `resolveAll`/`rejectAll`; with `timeoutMs`, rejects `timeout` after it. */
+  wait(timeoutMs?: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (timeoutMs === undefined) return this.waiters.push({ resolve, reject });
+      const timer = this.clock.setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new SwitchboardError(LocalErrorCodes.TIMEOUT, `not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter: Waiter<T> = {
+        resolve: (value) => (this.clock.clearTimeout(timer), resolve(value)),
+        reject: (err) => (this.clock.clearTimeout(timer), reject(err)),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  resolveAll(value: T): void {
+    for (const w of this.take()) w.resolve(value);
+  }
+
+  rejectAll(err: SwitchboardError): void {
+    for (const w of this.take()) w.reject(err);
+  }
+
+  private take(): Array<Waiter<T>> {
+    const all = this.waiters;
+    this.waiters = [];
+    return all;
+  }
+}

@@ -135,6 +135,6 @@ describe("SDK reconnect", () => {
     expect(rec.closes[0]).toMatchObject({ code: 4002, willReconnect: true });
     answer = true;
     await rec.waitForState("connected", 2, 3000);
-    expect(c.id).toBe("c2");
+    expect(c.id).toMatch(/^c[2-9]/); // a new connection
   });
 });
