@@ -38,6 +38,10 @@ export interface AdminConnection {
   role?: Role;
   timer?: ReturnType<typeof setTimeout>;
   dropped: number;
+  /** The first frame is being checked: later frames are ignored (one authentication per socket). */
+  authenticating?: boolean;
+  /** The socket closed: an authentication still in progress must not register it. */
+  closed?: boolean;
 }
 
 export type StreamEvent = { [K in AdminStreamEventName]: { event: K; data: AdminStreamEvents[K] } }[AdminStreamEventName];
@@ -69,7 +73,8 @@ export class AdminChannel {
   }
 
   async message(conn: AdminConnection, text: string): Promise<void> {
-    if (conn.role) return;
+    if (conn.role || conn.authenticating || conn.closed) return;
+    conn.authenticating = true;
     let token: unknown;
     try {
       const frame = JSON.parse(text);
@@ -78,6 +83,7 @@ export class AdminChannel {
       // fall through: not an authenticate frame
     }
     const who = typeof token === "string" ? await this.o.roles.resolve(token) : undefined;
+    if (conn.closed) return;
     if (!who || (who.role !== "admin" && who.role !== "viewer")) {
       conn.socket.send(JSON.stringify({ event: "error", data: { message: "Authentication failed" } }));
       conn.socket.close(CloseCodes.AUTH_FAILED.code, CloseCodes.AUTH_FAILED.reason);
@@ -86,11 +92,14 @@ export class AdminChannel {
     clearTimeout(conn.timer);
     conn.role = who.role;
     await this.sendSnapshot(conn);
+    // Closed while the snapshot was read (a slow cluster view): registering it would leak it.
+    if (conn.closed) return;
     this.connections.add(conn);
     if (this.aggregated) this.sendTo(conn, { event: "mode", data: { aggregated: true, eventsPerSec: this.windowCount, threshold: this.o.aggregateAbove } });
   }
 
   close(conn: AdminConnection): void {
+    conn.closed = true;
     clearTimeout(conn.timer);
     this.connections.delete(conn);
   }

@@ -4,7 +4,7 @@
  * caching; the page itself is revalidated every time. A strict Content-Security-Policy allows
  * nothing from outside this origin.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, normalize } from "node:path";
 import { DASHBOARD_DIR } from "./build.ts";
 
@@ -31,7 +31,8 @@ export function createDashboardHandler(mountPath: string, dir: string = DASHBOAR
     if (pathname === mount) return Response.redirect(`${mount}/`, 308);
     const rel = pathname.slice(mount.length + 1) || "index.html";
     const file = normalize(join(dir, rel));
-    if (!file.startsWith(dir) || !existsSync(file)) {
+    // Only regular files: a directory (`/admin/assets`) cannot be streamed and would be a 500.
+    if (!file.startsWith(dir) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
       if (!existsSync(join(dir, "index.html"))) return new Response("The dashboard is not built (run npm run build).", { status: 404, headers: SECURITY_HEADERS });
       return new Response("Not found", { status: 404, headers: SECURITY_HEADERS });
     }

@@ -102,10 +102,15 @@ export class BunTransport {
   private upgradeAdmin(req: Request, server: BunServer): Response | undefined {
     if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
     const origin = req.headers.get("origin");
-    const sameOrigin = origin !== null && new URL(origin).host === req.headers.get("host");
-    if (!sameOrigin && !this.originAllowed(origin)) return plain(403, "Origin not allowed");
+    if (!this.sameOrigin(req, origin) && !this.originAllowed(origin)) return plain(403, "Origin not allowed");
     const data: SocketData = { id: randomUUID(), remoteAddress: server.requestIP(req)?.address ?? "", userAgent: req.headers.get("user-agent") ?? "", isAdmin: true };
     return server.upgrade(req, { data }) ? undefined : plain(500, "WebSocket upgrade failed");
+  }
+
+  /** A malformed Origin header is simply not the same origin (never an exception). */
+  private sameOrigin(req: Request, origin: string | null): boolean {
+    if (origin === null || !URL.canParse(origin)) return false;
+    return new URL(origin).host === req.headers.get("host");
   }
 
   /** Returns a response when the upgrade is refused, undefined when Bun took the socket. */
