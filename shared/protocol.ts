@@ -53,6 +53,8 @@ export interface HeartbeatReply {
 export interface JoinResult {
   joined: string[];
   denied: string[];
+  /** History rooms: the position (seq) each was joined at; later messages all reach the client. */
+  seq?: Record<string, number>;
 }
 
 export interface LeaveResult {

@@ -64,6 +64,10 @@ export class RedisHistory implements HistoryStore {
     return { frames: this.toFrames(room, entries).reverse(), complete: true, seq: Number(seq) };
   }
 
+  async position(room: string): Promise<number> {
+    return Number((await this.redis.command("GET", this.keys(room)[0])) ?? 0);
+  }
+
   /** Stream entries → frames, dropping those older than the TTL. */
   private toFrames(room: string, entries: StreamEntry[]): OutboundFrame[] {
     const cutoff = this.now() - this.ttlMs;

@@ -23,6 +23,8 @@ export interface HistoryStore {
   since(room: string, after: number): Promise<HistorySlice>;
   /** The newest `limit` kept frames, oldest first. */
   latest(room: string, limit: number): Promise<HistorySlice>;
+  /** The room's latest seq (0 when nothing was sent or it was forgotten). */
+  position(room: string): Promise<number>;
 }
 
 /** The store could not take a message (its backend is down): nothing was delivered. */
@@ -72,6 +74,10 @@ export class MemoryHistory implements HistoryStore {
     if (!log) return { frames: [], complete: true, seq: 0 };
     this.expire(log);
     return { frames: log.entries.slice(-limit).map((e) => e.frame), complete: true, seq: log.seq };
+  }
+
+  async position(room: string): Promise<number> {
+    return this.rooms.get(room)?.seq ?? 0;
   }
 
   private expire(log: RoomLog): void {

@@ -10,18 +10,56 @@ import type { Hub } from "./hub.ts";
 import { matchesAny, partitionRoomNames } from "./room-policy.ts";
 import type { Session } from "./session.ts";
 
+/**
+ * Joins the allowed rooms and acks `{joined, denied, seq?}`. For a history room the ack's
+ * `seq[room]` is the position the client joined at: every message after it reaches the client,
+ * none before. To make that exact, the client is held (as during recovery) while the position
+ * is read, then the held frames newer than it are flushed and the client goes live.
+ */
 export async function joinRooms(hub: Hub, session: Session, requested: string[], frameId?: string): Promise<void> {
   const { valid, invalid } = partitionRoomNames(requested, (name) => name !== session.id && hub.registry.has(name));
   const allowed = await allowedRooms(hub, session, valid);
   if (!session.isOpen) return;
-  const joined: string[] = [];
+  const held: string[] = [];
   for (const room of allowed) {
-    hub.joinRoom(session, room);
-    joined.push(room);
+    const history = hub.history && hub.isHistoryRoom(room) && !session.record.rooms.has(room) && !session.recovering?.has(room);
+    if (!history) {
+      hub.joinRoom(session, room);
+      continue;
+    }
+    hub.registry.join(session.id, room);
+    hub.registry.markDirect(session.id, room);
+    (session.recovering ??= new Map()).set(room, []);
+    held.push(room);
   }
+  const seq = held.length > 0 ? await positionsAndGoLive(hub, session, held) : undefined;
+  if (!session.isOpen) return;
   const denied = [...invalid, ...valid.filter((room) => !allowed.includes(room))];
   if (denied.length > 0) hub.log.debug({ clientId: session.id, denied }, "join denied");
-  session.ack(frameId, { joined, denied });
+  session.ack(frameId, seq ? { joined: allowed, denied, seq } : { joined: allowed, denied });
+}
+
+async function positionsAndGoLive(hub: Hub, session: Session, rooms: string[]): Promise<Record<string, number>> {
+  const seq: Record<string, number> = {};
+  await Promise.all(
+    rooms.map(async (room) => {
+      try {
+        seq[room] = await hub.history!.position(room);
+      } catch (err) {
+        hub.log.warn({ clientId: session.id, room, err: String(err) }, "history position unavailable; joined without one");
+      }
+    }),
+  );
+  for (const room of rooms) {
+    const frames = session.recovering?.get(room) ?? [];
+    session.recovering?.delete(room);
+    if (!session.isOpen || !session.record.rooms.has(room)) continue;
+    const after = seq[room] ?? 0;
+    for (const frame of frames) if ((frame.seq ?? Infinity) > after) session.sendFrame(frame);
+    hub.goLive(session, room);
+  }
+  if (session.recovering?.size === 0) session.recovering = undefined;
+  return seq;
 }
 
 /** The rooms of `valid` this client may join: patterns and token claim, or the validateRooms hook. */

@@ -19,6 +19,11 @@ class GatedHistory implements HistoryStore {
   latest(room: string, limit: number) {
     return this.inner.latest(room, limit);
   }
+  async position(room: string): Promise<number> {
+    const at = await this.inner.position(room);
+    await this.gate;
+    return at;
+  }
 }
 
 describe("recovery hold and flush", () => {
@@ -42,6 +47,31 @@ describe("recovery hold and flush", () => {
     await h.hub.emit({ room: "news" }, "m", 6);
     expect(conn.frames.at(-1)).toMatchObject({ data: 6, seq: 6, room: "news" });
     expect(conn.frames.filter((f) => f.event === "m")).toHaveLength(5);
+  });
+});
+
+describe("joining a history room", () => {
+  test("the join ack carries the position joined at; frames sent while it is read are flushed once, after it", async () => {
+    const history = new GatedHistory();
+    const h = await fakeHub({ historyRooms: ["news"], allowedRooms: ["news"] }, { authenticate: async () => ({ userId: "u" }) });
+    (h.hub as unknown as { history: HistoryStore }).history = history;
+    await h.hub.emit({ room: "news" }, "m", 1);
+    const { conn, session } = h.connect("c1");
+    session.receive(JSON.stringify({ event: "authenticate", data: {} }));
+    await settle();
+    conn.sent.length = 0;
+    session.receive(JSON.stringify({ event: "join", data: { rooms: ["news"] }, id: "j" }));
+    await settle();
+    await h.hub.emit({ room: "news" }, "m", 2);
+    expect(conn.frames).toEqual([]);
+    history.release();
+    await settle();
+    expect(conn.frames.map((f) => f.event)).toEqual(["m", "ack"]);
+    expect(conn.frames[0]).toMatchObject({ data: 2, seq: 2 });
+    expect(conn.frames[1]!.data).toEqual({ id: "j", ok: true, result: { joined: ["news"], denied: [], seq: { news: 1 } } });
+    await h.hub.emit({ room: "news" }, "m", 3);
+    expect(conn.frames.at(-1)).toMatchObject({ data: 3, seq: 3 });
+    expect(conn.topics.has("ws:room:news")).toBe(true);
   });
 });
 
