@@ -21,10 +21,29 @@ export const TargetSchema = z.union([
   z.strictObject({ client: Id }),
 ], { error: "expected exactly one of {broadcast:true}, {room}, {rooms}, {user}, {client}" });
 
+/**
+ * Deepest nesting accepted in `data`. Deeper JSON parses (the parser is iterative) but cannot be
+ * serialised again (JSON.stringify recurses and overflows the stack near 10^4 levels), so it
+ * would pass validation and then fail at delivery with a 500; it is a 400 on `data` instead.
+ */
+export const MAX_DATA_DEPTH = 128;
+
+/** True when no object or array in `value` is nested deeper than `max` (checked without recursion). */
+export function withinDepth(value: unknown, max = MAX_DATA_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return false;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
 export const EmitSchema = z.strictObject({
   to: TargetSchema,
   event: z.string().min(1).max(256).refine((e) => !RESERVED_EVENTS.has(e), "this is a reserved system event"),
-  data: z.unknown().optional(),
+  data: z.unknown().optional().refine((d) => withinDepth(d), `expected JSON nested at most ${MAX_DATA_DEPTH} levels deep`),
   exclude: z.array(Id).max(10_000).optional(),
 });
 export type EmitBody = z.infer<typeof EmitSchema>;
