@@ -20,6 +20,8 @@ type SettingValues = {
   authTimeout: number; heartbeatInterval: number; heartbeatTimeout: number; maxPayloadLength: number; idleTimeout: number;
   perMessageDeflate: boolean; backpressureLimit: number; defaultRooms: string[]; allowedRooms: string[]; encryption: EncryptionMode;
   allowedOrigins: string[]; maxConnections: number; maxConnectionsPerUser: number; rateLimitPerSecond: number;
+  /** Sockets not yet authenticated (plus upgrades in flight) beyond which upgrades get 503; 0 = unlimited. */
+  maxUnauthenticated: number;
   logLevel: "debug" | "info" | "warn" | "error"; historyRooms: string[]; historySize: number; historyTtlSeconds: number;
 };
 

@@ -66,6 +66,7 @@ export const SETTINGS = {
   allowedOrigins: setting("ALLOWED_ORIGINS", "list", z.array(origin).min(1), "* or a comma-separated list of origins like https://app.example.com", ["*"]),
   maxConnections: setting("MAX_CONNECTIONS", "int", int(0), "an integer ≥ 0 (0 = unlimited)", 0),
   maxConnectionsPerUser: setting("MAX_CONNECTIONS_PER_USER", "int", int(0), "an integer ≥ 0 (0 = unlimited)", 0),
+  maxUnauthenticated: setting("MAX_UNAUTHENTICATED_CONNECTIONS", "int", int(0), "an integer ≥ 0 (0 = unlimited)", 5000),
   rateLimitPerSecond: setting("RATE_LIMIT_PER_S", "int", int(0), "frames per second, an integer ≥ 0 (0 = off)", 100),
   logLevel: setting("LOG_LEVEL", "string", z.enum(["debug", "info", "warn", "error"]), "debug, info, warn or error", "info"),
   historyRooms: setting("HISTORY_ROOMS", "list", list, "a comma-separated list of room patterns", []),

@@ -1,7 +1,7 @@
 /**
  * @module server/transport/bun
  * The Bun adapter: upgrades HTTP requests on the WebSocket path (Origin allow-list, connection
- * cap, refusal while shutting down), implements `Connection` over `ServerWebSocket`, and maps
+ * cap, unauthenticated-socket cap, refusal while shutting down), implements `Connection` over `ServerWebSocket`, and maps
  * Bun's `open`/`message`/`close`/`drain` callbacks onto the hub. Room and broadcast fan-out use
  * Bun's native topics through the server object (`server.publish`).
  */
@@ -20,6 +20,8 @@ export interface SocketData {
   /** Set on sockets of the admin channel, which bypass the client protocol. */
   admin?: AdminConnection;
   isAdmin?: boolean;
+  /** An admin socket that has not sent its first (authenticate) frame yet. */
+  adminPending?: boolean;
 }
 
 /** The admin channel, as the transport sees it. */
@@ -36,6 +38,8 @@ export interface TransportOptions {
   path: string;
   allowedOrigins: string[];
   maxConnections: number;
+  /** Cap on sockets not yet authenticated, client and admin, plus upgrades in flight; 0 = none. */
+  maxUnauthenticated: number;
   maxPayloadLength: number;
   idleTimeout: number;
   perMessageDeflate: boolean;
@@ -87,6 +91,8 @@ export const RUNTIME_BUFFER_FACTOR = 16;
 export class BunTransport {
   /** Upgrades accepted whose `open` has not run yet, so the cap counts them. */
   private opening = 0;
+  /** Admin sockets open that have not sent their first frame (their authenticate) yet. */
+  private adminPending = 0;
 
   constructor(
     private readonly hub: Hub,
@@ -98,13 +104,32 @@ export class BunTransport {
     return (pathname === this.options.path || pathname === this.admin?.path) && req.headers.get("upgrade")?.toLowerCase() === "websocket";
   }
 
+  /**
+   * Sockets that have not authenticated yet: client sessions not (yet) authenticated, admin
+   * sockets before their first frame, and upgrades accepted whose `open` has not run. A flood of
+   * sockets that never authenticate is held to `maxUnauthenticated` (each one also ends at the
+   * auth timeout), so it cannot exhaust memory or crowd out clients that do authenticate.
+   */
+  get unauthenticated(): number {
+    return this.hub.sessions.size - this.hub.authenticated.size + this.adminPending + this.opening;
+  }
+
+  private tooManyUnauthenticated(): boolean {
+    const max = this.options.maxUnauthenticated;
+    return max > 0 && this.unauthenticated >= max;
+  }
+
   /** The admin channel accepts its own origin (the dashboard) and the allowed origins. */
   private upgradeAdmin(req: Request, server: BunServer): Response | undefined {
     if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
     const origin = req.headers.get("origin");
     if (!this.sameOrigin(req, origin) && !this.originAllowed(origin)) return plain(403, "Origin not allowed");
+    if (this.tooManyUnauthenticated()) return plain(503, "Too many unauthenticated connections");
     const data: SocketData = { id: randomUUID(), remoteAddress: server.requestIP(req)?.address ?? "", userAgent: req.headers.get("user-agent") ?? "", isAdmin: true };
-    return server.upgrade(req, { data }) ? undefined : plain(500, "WebSocket upgrade failed");
+    this.opening += 1;
+    if (server.upgrade(req, { data })) return undefined;
+    this.opening -= 1;
+    return plain(500, "WebSocket upgrade failed");
   }
 
   /** A malformed Origin header is simply not the same origin (never an exception). */
@@ -120,6 +145,7 @@ export class BunTransport {
     if (!this.originAllowed(req.headers.get("origin"))) return plain(403, "Origin not allowed");
     const max = this.options.maxConnections;
     if (max > 0 && this.hub.sessions.size + this.opening >= max) return plain(503, "Too many connections");
+    if (this.tooManyUnauthenticated()) return plain(503, "Too many unauthenticated connections");
     this.hub.attachPublisher(server);
     const data: SocketData = {
       id: randomUUID(),
@@ -133,6 +159,13 @@ export class BunTransport {
     return plain(500, "WebSocket upgrade failed");
   }
 
+  /** An admin socket's first frame (its authenticate) or its close ends its pending state. */
+  private settleAdmin(data: SocketData): void {
+    if (!data.adminPending) return;
+    data.adminPending = false;
+    this.adminPending -= 1;
+  }
+
   /** Browsers always send Origin; clients that send none (servers, CLIs) are not restricted by it. */
   private originAllowed(origin: string | null): boolean {
     const allowed = this.options.allowedOrigins;
@@ -143,18 +176,22 @@ export class BunTransport {
     const o = this.options;
     return {
       open: (ws) => {
+        this.opening = Math.max(0, this.opening - 1);
         if (ws.data.isAdmin) {
+          ws.data.adminPending = true;
+          this.adminPending += 1;
           ws.data.admin = this.admin?.open({ send: (t) => ws.send(t), close: (c, r) => ws.close(c, r), bufferedAmount: () => ws.getBufferedAmount() });
           return;
         }
-        this.opening = Math.max(0, this.opening - 1);
         ws.data.session = this.hub.open(new BunConnection(ws), ws.data.id);
       },
       message: (ws, message) => {
+        this.settleAdmin(ws.data);
         if (ws.data.admin) return this.admin?.message(ws.data.admin, typeof message === "string" ? message : new TextDecoder().decode(message));
         ws.data.session?.receive(message as string | Uint8Array);
       },
       close: (ws, code, reason) => {
+        this.settleAdmin(ws.data);
         if (ws.data.admin) return this.admin?.close(ws.data.admin);
         const session = ws.data.session;
         if (session) this.hub.closed(session, code, reason);
