@@ -49,11 +49,23 @@ async function printDevBanner(sb: Switchboard): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
+/**
+ * Binding is where HOST and PORT meet the machine: an unresolvable or foreign address, or a port
+ * in use, is a configuration error (one line, exit 2), not a crash with a stack.
+ */
+function listenError(sb: Switchboard, err: unknown): ConfigError {
+  const e = err as { code?: unknown; message?: unknown };
+  const why = typeof e?.code === "string" ? e.code : String(e?.message ?? err).split("\n")[0];
+  return new ConfigError(`Invalid configuration: cannot listen on HOST=${JSON.stringify(sb.options.host)} PORT=${sb.options.port}: ${why}: expected an address of this machine and a free port`);
+}
+
 async function start(): Promise<void> {
   const settings = settingsFromEnv(process.env) as SwitchboardOptions;
   const sb = createSwitchboard(settings);
   await ensureDashboardBuilt(sb.log);
-  await sb.listen();
+  await sb.listen().catch((err: unknown) => {
+    throw listenError(sb, err);
+  });
   await printDevBanner(sb);
   const stop = (signal: string) => {
     sb.log.info({ signal }, "shutting down");
