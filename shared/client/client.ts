@@ -159,12 +159,14 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
     for (const room of list) this.wanted.add(room);
     const result = await this.resend<JoinResult>(Events.JOIN, { rooms: list });
     for (const room of result.denied) this.wanted.delete(room);
+    for (const plugin of this.o.plugins) plugin.joined?.(result);
     return result;
   }
 
   async leave(rooms: string | string[]): Promise<LeaveResult> {
     const list = toList(rooms);
     for (const room of list) this.wanted.delete(room);
+    for (const plugin of this.o.plugins) plugin.left?.(list);
     return this.resend<LeaveResult>(Events.LEAVE, { rooms: list });
   }
 
@@ -280,6 +282,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
     this.sendRequest<JoinResult>(Events.JOIN, { rooms: [...this.wanted] }, this.o.requestTimeoutMs).then(
       (result) => {
         for (const room of result.denied) this.wanted.delete(room);
+        for (const plugin of this.o.plugins) plugin.joined?.(result);
         this.listeners.emit("rejoin", result, { event: "rejoin", data: result });
       },
       () => undefined, // the next connection re-joins again
@@ -291,7 +294,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
     if (frame.event === SwitchboardEvents.ACK) return this.requests.settle(frame.data as AckData);
     const reply = frame.data as HeartbeatReply | undefined;
     if (frame.event === Events.HEARTBEAT && typeof reply?.id === "string") return this.heartbeat.reply(reply.id);
-    for (const plugin of this.o.plugins) plugin.frame?.(frame);
+    for (const plugin of this.o.plugins) if (plugin.frame?.(frame) === false) return;
     this.listeners.emitAny(frame);
     if (!LIFECYCLE.has(frame.event)) this.listeners.emit(frame.event, frame.data, frame);
   }

@@ -21,3 +21,4 @@ export type {
 } from "./types.ts";
 export type { ConnectedData, ErrorData, JoinResult, LeaveResult } from "../protocol.ts";
 export { CloseCodes, describeCloseCode, type CloseCodeInfo } from "../close-codes.ts";
+export { historyRecovery, type HistoryRecovery } from "./history.ts";

@@ -4,6 +4,7 @@
  * turning into a reconnect loop.
  */
 import { resolveReconnect } from "./backoff.ts";
+import { historyRecovery } from "./history.ts";
 import type { Clock, ClientOptions, ClientPlugin, EncryptionPreference, ReconnectOptions, WebSocketConstructor } from "./types.ts";
 
 export interface ResolvedClientOptions {
@@ -81,7 +82,7 @@ export function resolveClientOptions(o: ClientOptions): ResolvedClientOptions {
     refreshMarginMs: ms("refreshMarginMs", o.refreshMarginMs, 30_000),
     WebSocket: webSocketOf(o.WebSocket),
     autoConnect: o.autoConnect ?? true,
-    plugins: o.plugins ?? [],
+    plugins: o.recover === false ? [...(o.plugins ?? [])] : [historyRecovery(), ...(o.plugins ?? [])],
     clock: o.clock ?? systemClock,
     random: o.random ?? Math.random,
   };

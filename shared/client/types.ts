@@ -81,8 +81,13 @@ export interface AuthContext {
  */
 export interface ClientPlugin {
   authenticate?(ctx: AuthContext): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
-  frame?(frame: ServerFrame): void;
+  /** Returning `false` drops the frame (for example a duplicate): no handler sees it. */
+  frame?(frame: ServerFrame): boolean | void;
   connected?(data: ConnectedData): void;
+  /** Each join ack (including automatic re-joins). */
+  joined?(result: JoinResult): void;
+  /** Rooms the app left. */
+  left?(rooms: string[]): void;
 }
 
 export interface ClientOptions {
@@ -108,6 +113,8 @@ export interface ClientOptions {
   /** Connect right away. @default true */
   autoConnect?: boolean;
   plugins?: ClientPlugin[];
+  /** Recover missed history-room messages on reconnect and drop duplicates. @default true */
+  recover?: boolean;
   clock?: Clock;
   /** Random source in [0, 1) for the backoff jitter. @default Math.random */
   random?: () => number;
