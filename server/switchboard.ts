@@ -25,9 +25,9 @@ import { BunTransport, type AdminEndpoint, type BunServer, type SocketData } fro
 import { LibraryFacade } from "./facade.ts";
 import { AdminChannel } from "./admin/channel.ts";
 import { toStreamEvent } from "./admin/feed.ts";
-import { MemoryAuditLog, type AuditLog } from "./api/audit.ts";
+import type { AuditLog } from "./api/audit.ts";
 import { bearerToken, roleAllows } from "./auth/roles.ts";
-import { LocalView } from "./cluster/local-view.ts";
+import { createClusterRuntime, type ClusterRuntime } from "./cluster/runtime.ts";
 import { RateMeter } from "./cluster/rates.ts";
 import { createMetrics } from "./metrics.ts";
 import { ADMIN_WS_PATH } from "../shared/admin.ts";
@@ -88,6 +88,7 @@ export class Switchboard extends LibraryFacade {
   private readonly rates: RateMeter;
   private readonly roles: RoleResolver;
   private readonly audit: AuditLog;
+  private readonly cluster: ClusterRuntime;
   private readonly transport: BunTransport;
   private readonly http: Hono;
   private ticker?: ReturnType<typeof setInterval>;
@@ -100,23 +101,26 @@ export class Switchboard extends LibraryFacade {
     const log = options.logger ?? createLogger(options.logLevel, options.identifier);
     const verifier = createVerifier(options);
     const broker = options.broker ?? selectBroker(options, log);
+    const cluster = createClusterRuntime(broker, { instanceId: options.instanceId, presenceTtlMs: options.presenceTtlMs, log });
     const historyTtlMs = options.historyTtlSeconds * 1000;
     const history = supportsCommands(broker) ? new RedisHistory(broker, options.historySize, historyTtlMs) : new MemoryHistory(options.historySize, historyTtlMs);
-    const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker, log, codecFactory: resolveCodecFactory(options), history });
+    const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker: cluster.broker, log, codecFactory: resolveCodecFactory(options), history });
     const rates = new RateMeter(hub.stats);
-    super(hub, new LocalView(hub, rates));
+    super(hub, cluster.attach(hub, rates));
     this.options = options;
     this.log = log;
     this.broker = broker;
     this.rates = rates;
     this.roles = new RoleResolver(options, verifier);
-    this.audit = new MemoryAuditLog();
+    this.cluster = cluster;
+    this.audit = cluster.audit;
     this.adminChannel = new AdminChannel({
       view: this.view, roles: this.roles, log, aggregateAbove: options.adminAggregateAbove, bufferLimit: options.adminBufferLimit, authTimeoutMs: options.authTimeout,
     });
     hub.events.on((e) => {
       if (this.adminChannel.size > 0) this.adminChannel.publish(toStreamEvent(e, options.instanceId));
     });
+    cluster.forwardTo(this.adminChannel);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
     this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size });
@@ -171,6 +175,7 @@ export class Switchboard extends LibraryFacade {
   /** Connects the broker and starts the sweeps; idempotent. `listen()` calls it. */
   async start(): Promise<void> {
     await this.hub.start();
+    await this.cluster.start();
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -211,6 +216,7 @@ export class Switchboard extends LibraryFacade {
     this.stopping ??= (async () => {
       clearInterval(this.ticker);
       this.adminChannel.shutdown();
+      await this.cluster.stop();
       await this.hub.shutdown();
       if (this.server && this.ownsServer) await this.server.stop(true);
       this.log.info({}, "shut down");

@@ -123,6 +123,19 @@ export class AdminChannel {
     if (this.connections.size > 0) this.broadcast(JSON.stringify(event));
   }
 
+  /**
+   * Events that another instance only counted (it caps what it forwards during a storm): they
+   * count toward the rate and, while aggregated, the aggregate; they are never streamed.
+   */
+  countOnly(counts: Partial<Record<AdminStreamEventName, number>>): void {
+    for (const [name, n] of Object.entries(counts) as Array<[AdminStreamEventName, number]>) {
+      if (!Number.isFinite(n) || n <= 0) continue;
+      this.windowCount += n;
+      if (!this.aggregated && this.windowCount > this.o.aggregateAbove) this.setAggregated(true);
+      if (this.aggregated) this.counts[name] = (this.counts[name] ?? 0) + n;
+    }
+  }
+
   /** Called once a second: stats to everyone, the aggregate window, and the mode decision. */
   async tick(): Promise<void> {
     const count = this.windowCount;

@@ -4,7 +4,9 @@
  * This is the only module of the server that imports `ioredis`.
  *
  * Channels (ignis §6.2): SUBSCRIBE `ws:broadcast`, PSUBSCRIBE `ws:room:*`, `ws:client:*`,
- * `ws:user:*`, so an upstream Ignis `WebSocketEmitter` (or a raw PUBLISH) reaches every instance.
+ * `ws:user:*`, so an upstream Ignis `WebSocketEmitter` (or a raw PUBLISH) reaches every instance;
+ * and PSUBSCRIBE `sb:*` for the cluster view's control channels (routed away from the core by
+ * server/cluster/router.ts).
  *
  * Outage contract (SPEC §4):
  * - two connections, `pub` and `sub`; both reconnect forever with capped exponential backoff,
@@ -48,9 +50,11 @@ export interface RedisBrokerOptions {
   connectionName?: string;
 }
 
+/** Switchboard's own control channels (cluster view: operator commands, replies, admin events; server/cluster/keys.ts). */
+const CONTROL_PREFIX = "sb:";
 const SUBSCRIBED_CHANNELS = [WebSocketChannels.BROADCAST];
-const SUBSCRIBED_PATTERNS = [WebSocketChannels.forRoomPattern(), WebSocketChannels.forClientPattern(), WebSocketChannels.forUserPattern()];
-const CHANNEL_PREFIXES = [WebSocketChannels.ROOM_PREFIX, WebSocketChannels.CLIENT_PREFIX, WebSocketChannels.USER_PREFIX];
+const SUBSCRIBED_PATTERNS = [WebSocketChannels.forRoomPattern(), WebSocketChannels.forClientPattern(), WebSocketChannels.forUserPattern(), `${CONTROL_PREFIX}*`];
+const CHANNEL_PREFIXES = [WebSocketChannels.ROOM_PREFIX, WebSocketChannels.CLIENT_PREFIX, WebSocketChannels.USER_PREFIX, CONTROL_PREFIX];
 
 /** Capped exponential backoff with jitter, so that many instances do not reconnect in lockstep. */
 export function backoffDelay(attempt: number, minDelayMs = 50, maxDelayMs = 2000): number {

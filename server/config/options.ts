@@ -23,6 +23,8 @@ type SettingValues = {
   /** Sockets not yet authenticated (plus upgrades in flight) beyond which upgrades get 503; 0 = unlimited. */
   maxUnauthenticated: number;
   logLevel: "debug" | "info" | "warn" | "error"; historyRooms: string[]; historySize: number; historyTtlSeconds: number;
+  /** Lifetime of an instance's presence records in Redis (refreshed every third of it). */
+  presenceTtlMs: number;
 };
 
 export interface SwitchboardOptions extends Partial<SettingValues> {
