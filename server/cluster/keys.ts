@@ -62,10 +62,13 @@ export interface InstanceMeta {
  * ARGV = ttlMs, reset ("1" deletes the three hashes first: a full republish), meta JSON, then
  * three sections (clients, rooms, users), each a count n followed by n field/value pairs; the
  * value "" or "0" deletes the field. Every key gets the TTL again, so an instance's records
- * expire together when it stops refreshing them.
+ * expire together when it stops refreshing them. Returns 1 when the meta record existed
+ * before, 0 when it was gone (expired during a stall, or Redis lost its data without a
+ * disconnect): the writer then republishes everything.
  */
 export const FLUSH_SCRIPT = `
 local ttl = ARGV[1]
+local existed = redis.call('EXISTS', KEYS[1])
 if ARGV[2] == '1' then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
 local i = 4
@@ -79,5 +82,5 @@ for k = 2, 4 do
   end
   redis.call('PEXPIRE', KEYS[k], ttl)
 end
-return 1
+return existed
 `;

@@ -152,7 +152,9 @@ export class PresencePublisher {
     this.needsFull = false;
     const batch = full ? this.everything() : this.takeDirty();
     try {
-      await this.send(batch, full);
+      const intact = await this.send(batch, full);
+      // Records gone behind our back (see FLUSH_SCRIPT): what was not dirty is missing too.
+      if (!intact && !full) this.needsFull = true;
       await this.o.broker.command("SADD", INSTANCES_KEY, this.o.instanceId);
       this.lastWrite = Date.now();
       if (this.failing) this.o.log.info({ instanceId: this.o.instanceId }, "cluster presence republished");
@@ -165,17 +167,21 @@ export class PresencePublisher {
     }
   }
 
-  /** One script call per chunk; only the first call of a full republish resets the hashes. */
-  private async send(batch: Batch, reset: boolean): Promise<void> {
+  /**
+   * One script call per chunk; only the first call of a full republish resets the hashes.
+   * Resolves false when the first call found the records gone.
+   */
+  private async send(batch: Batch, reset: boolean): Promise<boolean> {
     const ops: Array<[keyof Batch, Pair]> = [];
     for (const section of ["clients", "rooms", "users"] as const) for (const pair of batch[section]) ops.push([section, pair]);
-    let first = true;
-    for (let at = 0; at < ops.length || first; at += CHUNK) {
+    let intact = true;
+    for (let at = 0; at === 0 || at < ops.length; at += CHUNK) {
       const chunk: Batch = { clients: [], rooms: [], users: [] };
       for (const [section, pair] of ops.slice(at, at + CHUNK)) chunk[section].push(pair);
-      await this.eval(chunk, reset && first);
-      first = false;
+      const existed = await this.eval(chunk, reset && at === 0);
+      if (at === 0) intact = Number(existed) === 1;
     }
+    return intact;
   }
 
   private eval(chunk: Batch, reset: boolean): Promise<unknown> {

@@ -5,10 +5,12 @@
  *   is back every instance republishes its presence and the view is whole again, and no
  *   instance is reported down for the outage;
  * - one instance killed with SIGKILL (no goodbye): its clients vanish from the view within its
- *   TTL, and `instance:down` reaches an admin socket on another instance.
+ *   TTL, and `instance:down` reaches an admin socket on another instance;
+ * - presence wiped while connected (FLUSHALL): republished whole at the next refresh.
  * Time is the subject of the TTL checks; everything else waits on events or polls with deadlines.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Redis } from "ioredis";
 import { adminSocket, call, eventually, get, sortedIds } from "../helpers/cluster.ts";
 import { prepareInstances, restEmit, startInstance, type Instance } from "../helpers/instances.ts";
 import { startRedis, type TestRedis } from "../helpers/redis.ts";
@@ -93,5 +95,15 @@ describe("cluster view under failures", () => {
     await eventually(async () => expect(sortedIds((await get(b, "/api/clients?limit=100")).items)).toEqual(sortedIds([x, y, w])));
     w.close();
     expect(await d.stop()).toBe(0);
+  });
+
+  test("presence wiped without a disconnect (FLUSHALL) is noticed at the next refresh and republished whole", async () => {
+    const raw = new Redis(redis.url);
+    await raw.flushall();
+    await raw.quit();
+    for (const instance of [a, b]) {
+      await eventually(async () => expect(sortedIds((await get(instance, "/api/clients?limit=100")).items)).toEqual(sortedIds([x, y])), 3 * TTL_MS);
+      expect((await get(instance, "/api/stats")).instances).toBe(2);
+    }
   });
 });
