@@ -27,6 +27,6 @@ export type { HubEvent } from "./core/events.ts";
 export type * from "./core/types.ts";
 export { signToken } from "./auth/jwt.ts";
 /** The dashboard under another mount path than `/admin` (for example behind a host app's login). */
-export { createDashboardHandler } from "./dashboard/serve.ts";
+export { createDashboardHandler, type DashboardHandlerOptions } from "./dashboard/serve.ts";
 export * from "../shared/constants.ts";
 export * from "../shared/close-codes.ts";

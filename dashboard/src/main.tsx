@@ -1,13 +1,23 @@
-import { render } from "preact";
+/**
+ * @module dashboard/main
+ * The standalone page served at `/admin/` (or wherever the server mounts it): reads the
+ * server-injected `config.json`, takes a `#token=` fragment (then removes it from the address
+ * bar and the history, so it is not bookmarked or shared by accident), and mounts the dashboard.
+ */
+import { loadServedConfig } from "./config.ts";
+import { mountDashboard } from "./mount.tsx";
+import "./page.css";
 
-// Placeholder until the dashboard issue lands: shows that the build and the /admin/ mount work.
-function App() {
-  return (
-    <main style={{ fontFamily: "system-ui, sans-serif", padding: "2rem" }}>
-      <h1>Switchboard</h1>
-      <p>The operator dashboard is being built. The REST API is under <code>/api</code>.</p>
-    </main>
-  );
+/** The token in `#token=…`, removed from the address bar once read. */
+function takeFragmentToken(): string | undefined {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const token = params.get("token") ?? undefined;
+  if (token !== undefined) history.replaceState(history.state, "", location.pathname + location.search);
+  return token || undefined;
 }
 
-render(<App />, document.getElementById("app")!);
+const token = takeFragmentToken();
+const root = document.getElementById("app");
+if (root) {
+  void loadServedConfig(location.href).then((config) => mountDashboard(root, { ...config, token }));
+}

@@ -1,0 +1,97 @@
+/**
+ * @module dashboard/views/Clients
+ * Connected clients, one server-side page at a time (50 rows, cursor pagination), so the view
+ * costs the same with 10 clients or 10,000. The page is refetched when the live stream reports
+ * changes, at most every 1.5 s.
+ */
+import { useState } from "preact/hooks";
+import type { ClientData } from "../../../shared/admin.ts";
+import type { ClientQuery } from "../api/client.ts";
+import { EncryptionBadge, StateBadge } from "../components/Badges.tsx";
+import { Pager, usePager } from "../components/Pager.tsx";
+import { formatAgo, shortId } from "../format.ts";
+import { useLiveSelect, useNow, useRequest, useThrottled } from "../hooks.ts";
+import { useSession } from "../session.ts";
+import { ClientDetail } from "./ClientDetail.tsx";
+import { ClientFilters } from "./ClientFilters.tsx";
+
+const PAGE_SIZE = 50;
+
+function Rooms({ rooms }: { rooms: string[] }) {
+  if (rooms.length === 0) return <span class="sb-muted">none</span>;
+  const shown = rooms.slice(0, 3).join(", ");
+  return <span title={rooms.join(", ")}>{rooms.length > 3 ? `${shown} +${rooms.length - 3}` : shown}</span>;
+}
+
+function ClientRow({ c, selected, now, onOpen }: { c: ClientData; selected: boolean; now: number; onOpen(id: string): void }) {
+  return (
+    <tr class={selected ? "sb-selected" : undefined} data-client-id={c.id}>
+      <td>
+        <button type="button" class="sb-link sb-mono" title={c.id} onClick={() => onOpen(c.id)} aria-label={`Details of client ${c.id}`}>
+          {shortId(c.id)}
+        </button>
+      </td>
+      <td>{c.userId ?? <span class="sb-muted">–</span>}</td>
+      <td>
+        <EncryptionBadge encrypted={c.encrypted} />
+      </td>
+      <td class="sb-hide-sm">
+        <StateBadge state={c.state} />
+      </td>
+      <td>
+        <Rooms rooms={c.rooms} />
+      </td>
+      <td class="sb-hide-sm sb-col-extra sb-mono">{c.instanceId}</td>
+      <td class="sb-hide-sm sb-col-extra">{formatAgo(c.connectedAt, now)}</td>
+      <td class="sb-hide-sm sb-col-extra sb-mono">{c.remoteAddress}</td>
+    </tr>
+  );
+}
+
+export function ClientsView({ initialFilter }: { initialFilter: ClientQuery }) {
+  const { api, store } = useSession();
+  const [filter, setFilter] = useState<ClientQuery>(initialFilter);
+  const [selected, setSelected] = useState<string | undefined>();
+  const pager = usePager();
+  const live = useLiveSelect(store, (s) => ({ changes: s.changes, generation: s.generation, instances: s.instances }));
+  const changes = useThrottled(live.changes, 1500);
+  const now = useNow(10_000);
+  const page = useRequest(() => api.clients({ ...filter, limit: PAGE_SIZE, cursor: pager.cursor }), [filter, pager.cursor, changes, live.generation]);
+  const items = page.data?.items ?? [];
+  const apply = (next: ClientQuery) => {
+    pager.reset();
+    setFilter(next);
+  };
+  return (
+    <section class={selected ? "sb-view sb-with-panel" : "sb-view"} aria-label="Clients">
+      <div class="sb-view-main">
+        <h2>Clients</h2>
+        <ClientFilters value={filter} instances={live.instances.map((i) => i.id)} onApply={apply} />
+        {page.error && <p class="sb-alert sb-alert-error" role="alert">{page.error.message}</p>}
+        <div class="sb-table-wrap">
+          <table class="sb-table" aria-busy={page.loading}>
+            <thead>
+              <tr>
+                <th scope="col">Client</th>
+                <th scope="col">User</th>
+                <th scope="col">Encryption</th>
+                <th scope="col" class="sb-hide-sm">State</th>
+                <th scope="col">Rooms</th>
+                <th scope="col" class="sb-hide-sm sb-col-extra">Instance</th>
+                <th scope="col" class="sb-hide-sm sb-col-extra">Connected</th>
+                <th scope="col" class="sb-hide-sm sb-col-extra">Address</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((c) => (
+                <ClientRow key={c.id} c={c} selected={c.id === selected} now={now} onOpen={setSelected} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {page.data && <Pager pager={pager} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="clients" />}
+      </div>
+      {selected && <ClientDetail id={selected} onClose={() => setSelected(undefined)} />}
+    </section>
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * @module dashboard/views/Rooms
+ * Rooms and their sizes (server-side search and cursor pagination); the selected room shows
+ * its first members (all of them are one click away in Clients, paginated there) and, for an
+ * admin, a form to emit to it.
+ */
+import { useState } from "preact/hooks";
+import type { RoomItem } from "../api/client.ts";
+import { EncryptionBadge } from "../components/Badges.tsx";
+import { Pager, usePager } from "../components/Pager.tsx";
+import { formatCount, shortId } from "../format.ts";
+import { useLiveSelect, useRequest, useThrottled } from "../hooks.ts";
+import { useSession } from "../session.ts";
+import { EmitForm } from "./EmitForm.tsx";
+
+const PAGE_SIZE = 50;
+const MEMBERS_SHOWN = 20;
+
+function RoomDetail({ room }: { room: string }) {
+  const { api, store, canManage, navigate } = useSession();
+  const changes = useThrottled(useLiveSelect(store, (s) => s.changes), 1500);
+  const members = useRequest(() => api.clients({ room, limit: MEMBERS_SHOWN }), [room, changes]);
+  const total = members.data?.total ?? 0;
+  return (
+    <div class="sb-card sb-room-detail" aria-label={`Room ${room}`}>
+      <h3 class="sb-mono">{room}</h3>
+      <p>
+        {formatCount(total)} {total === 1 ? "member" : "members"}
+        {total > MEMBERS_SHOWN && <span class="sb-muted"> (first {MEMBERS_SHOWN} shown)</span>}
+      </p>
+      <ul class="sb-members">
+        {members.data?.items.map((c) => (
+          <li key={c.id}>
+            <span class="sb-mono" title={c.id}>
+              {shortId(c.id)}
+            </span>{" "}
+            {c.userId ?? "–"} <EncryptionBadge encrypted={c.encrypted} />
+          </li>
+        ))}
+      </ul>
+      <button type="button" class="sb-button" onClick={() => navigate("clients", { room })}>
+        Show members in Clients
+      </button>
+      {canManage && (
+        <>
+          <h4>Emit to this room</h4>
+          <EmitForm key={room} fixedTarget={{ room }} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function RoomList({ items, selected, onSelect }: { items: RoomItem[]; selected?: string; onSelect(name: string): void }) {
+  return (
+    <div class="sb-table-wrap">
+      <table class="sb-table">
+        <thead>
+          <tr>
+            <th scope="col">Room</th>
+            <th scope="col" class="sb-num">Members</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((r) => (
+            <tr key={r.name} class={r.name === selected ? "sb-selected" : undefined} data-room={r.name}>
+              <td>
+                <button type="button" class="sb-link sb-mono" aria-pressed={r.name === selected} onClick={() => onSelect(r.name)}>
+                  {r.name}
+                </button>
+              </td>
+              <td class="sb-num">{formatCount(r.size)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function RoomsView() {
+  const { api, store } = useSession();
+  const [q, setQ] = useState("");
+  const [applied, setApplied] = useState("");
+  const [selected, setSelected] = useState<string | undefined>();
+  const pager = usePager();
+  const live = useLiveSelect(store, (s) => ({ changes: s.changes, generation: s.generation }));
+  const changes = useThrottled(live.changes, 1500);
+  const page = useRequest(() => api.rooms({ q: applied, limit: PAGE_SIZE, cursor: pager.cursor }), [applied, pager.cursor, changes, live.generation]);
+  const items = page.data?.items ?? [];
+  return (
+    <section class="sb-view" aria-label="Rooms">
+      <h2>Rooms</h2>
+      <div class="sb-split">
+        <div>
+          <form
+            class="sb-filters"
+            role="search"
+            aria-label="Search rooms"
+            onSubmit={(e) => {
+              e.preventDefault();
+              pager.reset();
+              setApplied(q.trim());
+            }}
+          >
+            <label class="sb-field sb-grow">
+              <span>Search rooms</span>
+              <input type="search" name="q" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+            </label>
+            <div class="sb-filter-actions">
+              <button type="submit" class="sb-button sb-primary">
+                Search
+              </button>
+            </div>
+          </form>
+          {page.error && <p class="sb-alert sb-alert-error">{page.error.message}</p>}
+          <RoomList items={items} selected={selected} onSelect={setSelected} />
+          {page.data && <Pager pager={pager} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="rooms" />}
+        </div>
+        <div>{selected ? <RoomDetail room={selected} /> : <p class="sb-muted sb-card">Select a room to see its members and emit to it.</p>}</div>
+      </div>
+    </section>
+  );
+}
