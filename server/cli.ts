@@ -62,17 +62,19 @@ function listenError(sb: Switchboard, err: unknown): ConfigError {
 async function start(): Promise<void> {
   const settings = settingsFromEnv(process.env) as SwitchboardOptions;
   const sb = createSwitchboard(settings);
-  await ensureDashboardBuilt(sb.log);
-  await sb.listen().catch((err: unknown) => {
-    throw listenError(sb, err);
-  });
-  await printDevBanner(sb);
+  // Handled from the start: a signal during start-up (dashboard build, listen, banner) must still
+  // drain and exit 0, not kill the process with the default action (exit 143).
   const stop = (signal: string) => {
     sb.log.info({ signal }, "shutting down");
     void sb.shutdown().then(() => process.exit(0));
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  await ensureDashboardBuilt(sb.log);
+  await sb.listen().catch((err: unknown) => {
+    throw listenError(sb, err);
+  });
+  await printDevBanner(sb);
 }
 
 async function token(args: string[]): Promise<void> {
