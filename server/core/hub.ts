@@ -317,6 +317,11 @@ export class Hub implements SessionHost {
     };
     if ("client" in target) return this.authenticated.has(target.client) ? 1 : 0;
     if ("user" in target) return count(this.registry.clientsOfUser(target.user) ?? []);
+    // O(excluded), not O(members): the REST emit counts before every send (bench: 0.6 ms per
+    // emit to 1,000 clients). Room members are always authenticated (joins come after admission,
+    // and a closing client leaves both sets at once), so a room's size is its recipient count.
+    const whole = "room" in target ? this.registry.membersOf(target.room) : "rooms" in target ? undefined : this.authenticated;
+    if (whole) return whole.size - [...exclude].filter((id) => whole.has(id)).length;
     const rooms = "room" in target ? [target.room] : "rooms" in target ? target.rooms : undefined;
     if (!rooms) return count(this.authenticated);
     const union = new Set<string>();
