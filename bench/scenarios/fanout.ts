@@ -1,0 +1,161 @@
+/**
+ * @module bench/scenarios/fanout
+ * Fan-out throughput: N ready clients in one room; a publisher process emits M messages to the
+ * room as fast as the server accepts them (a window of 16 HTTP emits in flight: the next goes
+ * out as soon as one is answered); clients count receipts.
+ * Rate = deliveries / (last receipt − first emit). Server CPU per delivery comes from
+ * /proc/<pid>/stat over the same interval.
+ *
+ * Every server gets the same minimal emit route into its own emit API (`toRoom`,
+ * `io.to().emit`, `helper.send`, `server.publish`). Switchboard is also driven through its
+ * REST API (`POST /api/emit`: auth, validation, audit), reported as its own row, not a target.
+ *
+ * All servers stay up with their clients connected for the whole size, and the rounds rotate
+ * through them, so machine noise hits every server alike; each figure is the median of rounds.
+ * M is calibrated per server by a warm-up round so that every round lasts about the same time.
+ */
+import { startLoaded, type BenchContext, type Loaded } from "../lib/context.ts";
+import { cpuMs } from "../lib/proc.ts";
+import { publishBurst, type EmitEndpoint } from "../lib/publish.ts";
+import type { Check, ScenarioResult } from "../lib/report.ts";
+import { compact, fixed, median, times } from "../lib/stats.ts";
+import type { SystemName } from "../lib/systems.ts";
+
+const ROOM = "bench";
+const EVENT = "bench";
+const IN_FLIGHT = 16;
+const SYSTEMS: SystemName[] = ["switchboard", "bare", "socketio", "ignis"];
+
+/** One row: a server under load and the endpoint its publisher uses. */
+interface Entry {
+  id: string;
+  label: string;
+  loaded: Loaded;
+  emit: EmitEndpoint;
+}
+
+interface Round {
+  rate: number;
+  cpuUsPerDelivery: number;
+  received: number;
+  expected: number;
+  seconds: number;
+}
+
+interface SizeResult {
+  clients: number;
+  rounds: Record<string, Round[]>;
+  rate: Record<string, number>;
+  cpu: Record<string, number>;
+  lost: Record<string, number>;
+}
+
+async function round(e: Entry, messages: number): Promise<Round> {
+  const { fleet, system } = e.loaded;
+  await fleet.arm({ event: EVENT, perConnection: messages, stamps: false });
+  const cpu0 = cpuMs(system.server.pid);
+  const sent = await publishBurst(e.emit, ROOM, EVENT, messages, IN_FLIGHT);
+  if (sent.failed > 0) throw new Error(`${e.label}: ${sent.failed} emits failed (${sent.firstError})`);
+  const got = await fleet.collect(60_000);
+  const cpu = cpuMs(system.server.pid) - cpu0;
+  const seconds = (got.lastAt - sent.startedAt) / 1000;
+  return { rate: got.received / seconds, cpuUsPerDelivery: (cpu * 1000) / got.received, received: got.received, expected: fleet.connections * messages, seconds };
+}
+
+/** Messages per round so that a round lasts about `seconds` at the warm-up rate. */
+function calibrate(rate: number, clients: number, seconds: number): number {
+  return Math.max(20, Math.min(20_000, Math.round((rate * seconds) / clients)));
+}
+
+async function startEntries(ctx: BenchContext, clients: number, loaded: Loaded[]): Promise<Entry[]> {
+  const redisUrl = (await ctx.redis()).url; // the Ignis helper cannot run without Redis
+  const entries: Entry[] = [];
+  for (const name of SYSTEMS) {
+    ctx.log(`fan-out ${clients}: starting ${name} and connecting ${clients} clients`);
+    const l = await startLoaded(ctx, name, { count: clients, room: ROOM, redisUrl: name === "ignis" ? redisUrl : undefined });
+    loaded.push(l);
+    entries.push({ id: name, label: l.label, loaded: l, emit: l.system.emit });
+    if (l.system.restEmit) entries.push({ id: "switchboard-rest", label: "Switchboard via REST", loaded: l, emit: l.system.restEmit });
+  }
+  return entries;
+}
+
+async function runSize(ctx: BenchContext, clients: number, rounds: number, roundSeconds: number): Promise<SizeResult> {
+  const loaded: Loaded[] = [];
+  const out: SizeResult = { clients, rounds: {}, rate: {}, cpu: {}, lost: {} };
+  try {
+    const entries = await startEntries(ctx, clients, loaded);
+    const messages = new Map<Entry, number>();
+    for (const e of entries) {
+      const warm = await round(e, Math.max(20, Math.ceil(50_000 / clients)));
+      messages.set(e, calibrate(warm.rate, clients, roundSeconds));
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < entries.length; k++) {
+        const e = entries[(r + k) % entries.length]!;
+        (out.rounds[e.id] ??= []).push(await round(e, messages.get(e)!));
+      }
+    }
+  } finally {
+    await Promise.all(loaded.map((l) => l.stop()));
+  }
+  for (const [id, list] of Object.entries(out.rounds)) {
+    out.rate[id] = median(list.map((x) => x.rate));
+    out.cpu[id] = median(list.map((x) => x.cpuUsPerDelivery));
+    out.lost[id] = list.reduce((n, x) => n + (x.expected - x.received), 0);
+  }
+  return out;
+}
+
+function checks(sizes: SizeResult[]): Check[] {
+  const out: Check[] = [];
+  for (const s of sizes) {
+    const sb = s.rate.switchboard!;
+    const vs = (id: string, min: number, label: string) => {
+      const ratio = sb / s.rate[id]!;
+      out.push({ target: `fan-out N=${s.clients}: ≥ ${min}× ${label}`, measured: times(ratio), pass: ratio >= min });
+    };
+    vs("bare", 0.8, "bare Bun");
+    vs("socketio", 3, "Socket.IO");
+    vs("ignis", 1.5, "Ignis");
+  }
+  return out;
+}
+
+const LABEL: Record<string, string> = {
+  switchboard: "Switchboard",
+  "switchboard-rest": "Switchboard via REST API",
+  bare: "bare Bun.serve",
+  socketio: "Socket.IO 4 (Node)",
+  ignis: "Ignis helper (Bun)",
+};
+
+export async function fanout(ctx: BenchContext): Promise<ScenarioResult> {
+  const sizes = [1000, 5000];
+  const rounds = ctx.quick ? 3 : 7;
+  const roundSeconds = ctx.quick ? 0.5 : 1;
+  const results: SizeResult[] = [];
+  for (const clients of sizes) results.push(await runSize(ctx, clients, rounds, roundSeconds));
+  const rows = results.flatMap((s) =>
+    Object.keys(LABEL).map((id) => [
+      String(s.clients),
+      LABEL[id]!,
+      `${compact(s.rate[id]!)}/s`,
+      times(s.rate[id]! / s.rate.bare!),
+      times(s.rate.switchboard! / s.rate[id]!),
+      fixed(s.cpu[id]!),
+      String(s.lost[id]),
+    ]),
+  );
+  return {
+    id: "fanout",
+    title: "Fan-out: deliveries per second to N clients in one room",
+    table: { columns: ["N", "server", "deliveries", "÷ bare", "Switchboard ÷ this", "server CPU µs/delivery", "lost"], rows },
+    checks: checks(results),
+    notes: [
+      `median of ${rounds} rotated rounds per server, each ~${roundSeconds} s; ~100-byte frames; publisher: ${IN_FLIGHT} HTTP emits in flight`,
+      "each server's emit route calls its own emit API (toRoom / io.to().emit / helper.send / server.publish); \"via REST API\" adds Switchboard's POST /api/emit (auth, validation, audit) and is not a target row",
+    ],
+    data: results,
+  };
+}
