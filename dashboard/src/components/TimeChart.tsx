@@ -42,6 +42,8 @@ function chartOptions(el: HTMLElement, series: ChartSeries[], height: number): u
     height,
     cursor: { drag: { x: false, y: false } },
     legend: { live: false },
+    // Room on the right for the last time label, which uPlot centres on its tick.
+    padding: [12, 28, 0, 0],
     // At least a minute on the x axis, so the first samples don't stretch across the chart.
     scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] }, y: { range: (_u, min, max) => [0, Math.max(1, max * 1.1, min)] } },
     axes: [{ ...axis, values: (_u, ticks) => ticks.map(clock) }, { ...axis, size: 56 }],
