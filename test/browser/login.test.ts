@@ -87,6 +87,18 @@ describe("login", () => {
   });
 });
 
+describe("expiry", () => {
+  test("when a JWT admin token expires during the session the dashboard returns to the login form and says why", async () => {
+    const shortLived = await server.token({ sub: "operator", role: "admin" }, "3s");
+    const { page } = await openLoggedIn(browser, server.http, "/admin/", shortLived);
+    // The Overview refetches the instances every 5 s: the first request after expiry gets a 401.
+    await page.getByRole("alert").filter({ hasText: "Your token was rejected: it has expired or was revoked." }).waitFor({ timeout: 15_000 });
+    await page.getByLabel("Token").waitFor({ timeout: UI_TIMEOUT });
+    expect(await page.evaluate(() => sessionStorage.getItem("switchboard:token"))).toBeNull();
+    await page.context().close();
+  });
+});
+
 describe("viewer", () => {
   test("a viewer sees clients, rooms and the sent log but is offered no disconnect, join/leave or emit", async () => {
     const { page, problems } = await openLoggedIn(browser, server.http, "/admin/", VIEWER_TOKEN);
