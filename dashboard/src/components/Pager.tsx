@@ -27,6 +27,8 @@ export function usePager(): PagerState {
 
 interface Props {
   pager: PagerState;
+  /** The index of the page on screen (which lags `pager.index` while the next page loads). */
+  index: number;
   pageSize: number;
   shown: number;
   total: number;
@@ -34,18 +36,20 @@ interface Props {
   noun: string;
 }
 
-export function Pager({ pager, pageSize, shown, total, nextCursor, noun }: Props) {
-  const first = pager.index * pageSize + (shown > 0 ? 1 : 0);
-  const last = pager.index * pageSize + shown;
+export function Pager({ pager, index, pageSize, shown, total, nextCursor, noun }: Props) {
+  const first = index * pageSize + (shown > 0 ? 1 : 0);
+  const last = index * pageSize + shown;
+  // While the requested page loads, the buttons would act on the page still on screen.
+  const settled = index === pager.index;
   return (
     <div class="sb-pager">
       <span class="sb-muted" aria-live="polite">
         {shown === 0 ? `No ${noun}` : `${formatCount(first)}–${formatCount(last)} of ${formatCount(total)} ${noun}`}
       </span>
-      <button type="button" class="sb-button" onClick={pager.previous} disabled={pager.index === 0}>
+      <button type="button" class="sb-button" onClick={pager.previous} disabled={!settled || pager.index === 0}>
         Previous
       </button>
-      <button type="button" class="sb-button" onClick={() => nextCursor && pager.next(nextCursor)} disabled={!nextCursor}>
+      <button type="button" class="sb-button" onClick={() => nextCursor && pager.next(nextCursor)} disabled={!settled || !nextCursor}>
         Next
       </button>
     </div>

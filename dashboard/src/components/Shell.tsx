@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiClient, type ClientQuery } from "../api/client.ts";
 import { useLiveSelect } from "../hooks.ts";
-import { LiveChannel } from "../live/channel.ts";
+import { LiveChannel, type LiveStatus } from "../live/channel.ts";
 import { LiveStore } from "../live/store.ts";
 import { SessionContext, type Session, type ViewName } from "../session.ts";
 import type { Theme } from "../theme.ts";
@@ -35,20 +35,65 @@ const VIEWS: { name: ViewName; label: string }[] = [
 
 const EXPIRED = "Your token was rejected: it has expired or was revoked. Log in again.";
 
-export function Shell({ token, apiBase, wsUrl, theme, onLogout }: Props) {
-  const store = useMemo(() => new LiveStore(), [token]);
-  const api = useMemo(() => new ApiClient(apiBase, token, () => onLogout(EXPIRED)), [apiBase, token]);
+interface HeaderProps {
+  view: ViewName;
+  onView(view: ViewName): void;
+  status: LiveStatus;
+  role?: "admin" | "viewer";
+  theme: Theme;
+  onLogout(): void;
+}
+
+function Header({ view, onView, status, role, theme, onLogout }: HeaderProps) {
+  return (
+    <header class="sb-header">
+      <div class="sb-brand">Switchboard</div>
+      <nav class="sb-nav" aria-label="Views">
+        {VIEWS.map((v) => (
+          <button key={v.name} type="button" class="sb-tab" aria-current={view === v.name ? "page" : undefined} onClick={() => onView(v.name)}>
+            {v.label}
+          </button>
+        ))}
+      </nav>
+      <div class="sb-header-tools">
+        <span class={`sb-status sb-status-${status}`} title="Live admin channel">
+          {status === "live" ? "Live" : status === "connecting" ? "Connecting" : "Offline"}
+        </span>
+        {role && (
+          <span class="sb-role" title={role === "viewer" ? "Read-only: this token cannot change anything" : "Admin"}>
+            {role === "viewer" ? "viewer · read-only" : "admin"}
+          </span>
+        )}
+        <button type="button" class="sb-button" onClick={theme.toggle} aria-label={`Switch to the ${theme.effective === "dark" ? "light" : "dark"} theme`}>
+          {theme.effective === "dark" ? "Light" : "Dark"}
+        </button>
+        <button type="button" class="sb-button" onClick={onLogout}>
+          Log out
+        </button>
+      </div>
+    </header>
+  );
+}
+
+/** Keeps the admin channel open for as long as the shell is mounted, feeding `store`. */
+function useLiveChannel(wsUrl: string, token: string, store: LiveStore, onRejected: () => void): void {
   useEffect(() => {
     const channel = new LiveChannel(wsUrl, token, {
       onFrame: (frame) => store.apply(frame),
       onStatus: (status, detail) => {
-        if (status === "rejected") onLogout(EXPIRED);
+        if (status === "rejected") onRejected();
         else store.setStatus(status, detail);
       },
     });
     channel.start();
     return () => channel.stop();
   }, [wsUrl, token, store]);
+}
+
+export function Shell({ token, apiBase, wsUrl, theme, onLogout }: Props) {
+  const store = useMemo(() => new LiveStore(), [token]);
+  const api = useMemo(() => new ApiClient(apiBase, token, () => onLogout(EXPIRED)), [apiBase, token]);
+  useLiveChannel(wsUrl, token, store, () => onLogout(EXPIRED));
 
   const live = useLiveSelect(store, (s) => ({ status: s.status, attempt: s.attempt, retryInMs: s.retryInMs, role: s.role }));
   const [view, setView] = useState<ViewName>("overview");
@@ -66,32 +111,7 @@ export function Shell({ token, apiBase, wsUrl, theme, onLogout }: Props) {
 
   return (
     <SessionContext.Provider value={session}>
-      <header class="sb-header">
-        <div class="sb-brand">Switchboard</div>
-        <nav class="sb-nav" aria-label="Views">
-          {VIEWS.map((v) => (
-            <button key={v.name} type="button" class="sb-tab" aria-current={view === v.name ? "page" : undefined} onClick={() => setView(v.name)}>
-              {v.label}
-            </button>
-          ))}
-        </nav>
-        <div class="sb-header-tools">
-          <span class={`sb-status sb-status-${live.status}`} title="Live admin channel">
-            {live.status === "live" ? "Live" : live.status === "connecting" ? "Connecting" : "Offline"}
-          </span>
-          {live.role && (
-            <span class="sb-role" title={live.role === "viewer" ? "Read-only: this token cannot change anything" : "Admin"}>
-              {live.role === "viewer" ? "viewer · read-only" : "admin"}
-            </span>
-          )}
-          <button type="button" class="sb-button" onClick={theme.toggle} aria-label={`Switch to the ${theme.effective === "dark" ? "light" : "dark"} theme`}>
-            {theme.effective === "dark" ? "Light" : "Dark"}
-          </button>
-          <button type="button" class="sb-button" onClick={() => onLogout()}>
-            Log out
-          </button>
-        </div>
-      </header>
+      <Header view={view} onView={(next) => session.navigate(next, {})} status={live.status} role={live.role} theme={theme} onLogout={() => onLogout()} />
       <ConnectionBanner status={live.status} attempt={live.attempt} retryInMs={live.retryInMs} />
       <main class="sb-main" data-view={view}>
         {view === "overview" && <OverviewView />}

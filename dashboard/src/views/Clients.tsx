@@ -56,7 +56,8 @@ export function ClientsView({ initialFilter }: { initialFilter: ClientQuery }) {
   const live = useLiveSelect(store, (s) => ({ changes: s.changes, generation: s.generation, instances: s.instances }));
   const changes = useThrottled(live.changes, 1500);
   const now = useNow(10_000);
-  const page = useRequest(() => api.clients({ ...filter, limit: PAGE_SIZE, cursor: pager.cursor }), [filter, pager.cursor, changes, live.generation]);
+  const index = pager.index;
+  const page = useRequest(async () => ({ index, ...(await api.clients({ ...filter, limit: PAGE_SIZE, cursor: pager.cursor })) }), [filter, pager.cursor, changes, live.generation]);
   const items = page.data?.items ?? [];
   const apply = (next: ClientQuery) => {
     pager.reset();
@@ -89,7 +90,7 @@ export function ClientsView({ initialFilter }: { initialFilter: ClientQuery }) {
             </tbody>
           </table>
         </div>
-        {page.data && <Pager pager={pager} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="clients" />}
+        {page.data && <Pager pager={pager} index={page.data.index} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="clients" />}
       </div>
       {selected && <ClientDetail id={selected} onClose={() => setSelected(undefined)} />}
     </section>

@@ -20,6 +20,20 @@ const KINDS: { kind: Kind; label: string }[] = [
 
 type Outcome = { kind: "dry" | "sent"; recipients: number; target: EmitTarget } | { kind: "error"; text: string };
 
+function OutcomeMessage({ outcome }: { outcome: Outcome }) {
+  const text =
+    outcome.kind === "error"
+      ? outcome.text
+      : outcome.kind === "dry"
+        ? `Dry run: would reach ${plural(outcome.recipients, "client")} (${describeTarget(outcome.target)}). Nothing was sent.`
+        : `Sent to ${plural(outcome.recipients, "client")} (${describeTarget(outcome.target)}).`;
+  return (
+    <p class={outcome.kind === "error" ? "sb-alert sb-alert-error" : "sb-alert sb-alert-ok"} role="status" data-outcome={outcome.kind}>
+      {text}
+    </p>
+  );
+}
+
 interface Props {
   /** A target the form is bound to (e.g. the room on screen); otherwise the user picks one. */
   fixedTarget?: EmitTarget;
@@ -99,15 +113,7 @@ export function EmitForm({ fixedTarget, onSent }: Props) {
           Send
         </button>
       </div>
-      {outcome && (
-        <p class={outcome.kind === "error" ? "sb-alert sb-alert-error" : "sb-alert sb-alert-ok"} role="status" data-outcome={outcome.kind}>
-          {outcome.kind === "error"
-            ? outcome.text
-            : outcome.kind === "dry"
-              ? `Dry run: would reach ${plural(outcome.recipients, "client")} (${describeTarget(outcome.target)}). Nothing was sent.`
-              : `Sent to ${plural(outcome.recipients, "client")} (${describeTarget(outcome.target)}).`}
-        </p>
-      )}
+      {outcome && <OutcomeMessage outcome={outcome} />}
     </form>
   );
 }

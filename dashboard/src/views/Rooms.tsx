@@ -86,7 +86,8 @@ export function RoomsView() {
   const pager = usePager();
   const live = useLiveSelect(store, (s) => ({ changes: s.changes, generation: s.generation }));
   const changes = useThrottled(live.changes, 1500);
-  const page = useRequest(() => api.rooms({ q: applied, limit: PAGE_SIZE, cursor: pager.cursor }), [applied, pager.cursor, changes, live.generation]);
+  const index = pager.index;
+  const page = useRequest(async () => ({ index, ...(await api.rooms({ q: applied, limit: PAGE_SIZE, cursor: pager.cursor })) }), [applied, pager.cursor, changes, live.generation]);
   const items = page.data?.items ?? [];
   return (
     <section class="sb-view" aria-label="Rooms">
@@ -115,7 +116,7 @@ export function RoomsView() {
           </form>
           {page.error && <p class="sb-alert sb-alert-error">{page.error.message}</p>}
           <RoomList items={items} selected={selected} onSelect={setSelected} />
-          {page.data && <Pager pager={pager} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="rooms" />}
+          {page.data && <Pager pager={pager} index={page.data.index} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="rooms" />}
         </div>
         <div>{selected ? <RoomDetail room={selected} /> : <p class="sb-muted sb-card">Select a room to see its members and emit to it.</p>}</div>
       </div>
