@@ -21,6 +21,12 @@ export interface EmitBody {
   exclude?: string[];
 }
 
+export interface RoomHistory {
+  room: string;
+  seq: number;
+  items: Array<{ event: string; data?: unknown; seq: number; room: string }>;
+}
+
 export interface AuditEntry {
   id: string;
   at: number;
@@ -107,4 +113,6 @@ export class ApiClient {
   emit = (body: EmitBody) => this.request<{ id: string; recipients: number }>("POST", "/emit", { body });
   dryRun = (body: EmitBody) => this.request<{ recipients: number; dryRun: true }>("POST", "/emit", { query: { dryRun: "true" }, body });
   audit = (limit = 50) => this.request<{ items: AuditEntry[] }>("GET", "/audit", { query: { limit } });
+  /** Kept messages of a history room, oldest first; an ApiError with status 404 for other rooms. */
+  history = (room: string, limit = 20) => this.request<RoomHistory>("GET", `/rooms/${encodeURIComponent(room)}/history`, { query: { limit } });
 }

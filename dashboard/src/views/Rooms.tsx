@@ -1,11 +1,11 @@
 /**
  * @module dashboard/views/Rooms
  * Rooms and their sizes (server-side search and cursor pagination); the selected room shows
- * its first members (all of them are one click away in Clients, paginated there) and, for an
- * admin, a form to emit to it.
+ * its first members (all of them are one click away in Clients, paginated there), its kept
+ * history when it is a history room, and, for an admin, a form to emit to it.
  */
 import { useState } from "preact/hooks";
-import type { RoomItem } from "../api/client.ts";
+import type { ApiError, RoomItem } from "../api/client.ts";
 import { EncryptionBadge } from "../components/Badges.tsx";
 import { Pager, usePager } from "../components/Pager.tsx";
 import { formatCount, shortId } from "../format.ts";
@@ -41,11 +41,40 @@ function RoomDetail({ room }: { room: string }) {
       <button type="button" class="sb-button" onClick={() => navigate("clients", { room })}>
         Show members in Clients
       </button>
+      <RoomHistoryList key={room} room={room} changes={changes} />
       {canManage && (
         <>
           <h4>Emit to this room</h4>
           <EmitForm key={room} fixedTarget={{ room }} />
         </>
+      )}
+    </div>
+  );
+}
+
+const HISTORY_SHOWN = 20;
+
+/** The kept messages of a history room (HISTORY_ROOMS); nothing for rooms without history. */
+function RoomHistoryList({ room, changes }: { room: string; changes: number }) {
+  const { api } = useSession();
+  const history = useRequest(() => api.history(room, HISTORY_SHOWN).catch((e: ApiError) => (e.status === 404 ? null : Promise.reject(e))), [room, changes]);
+  if (!history.data) return null;
+  const { seq, items } = history.data;
+  return (
+    <div class="sb-room-history" aria-label={`History of ${room}`}>
+      <h4>
+        History <span class="sb-muted">(seq {seq}, last {items.length} kept)</span>
+      </h4>
+      {items.length === 0 ? (
+        <p class="sb-muted">No message is kept right now.</p>
+      ) : (
+        <ol class="sb-history">
+          {[...items].reverse().map((m) => (
+            <li key={m.seq} data-seq={m.seq}>
+              <span class="sb-mono">#{m.seq}</span> <strong>{m.event}</strong> <code class="sb-mono">{JSON.stringify(m.data ?? null).slice(0, 120)}</code>
+            </li>
+          ))}
+        </ol>
       )}
     </div>
   );
