@@ -5,7 +5,12 @@
  * `{"event":"authenticate","data":{"token":…}}` with an admin or viewer token (else 4003).
  */
 
+import type { ClientState } from "./constants.ts";
+
 export const ADMIN_WS_PATH = "/admin/ws";
+
+// The data shapes below are the single definition of what the REST API, the admin channel and
+// the library queries return; the server's cluster view and queries use these types.
 
 export interface StatsData {
   instances: number;
@@ -38,7 +43,8 @@ export interface ClientData {
   id: string;
   userId?: string;
   instanceId: string;
-  state: string;
+  state: ClientState;
+  /** Rooms the client is in, without its internal own-id room. */
   rooms: string[];
   encrypted: boolean;
   encryptedAt?: number;

@@ -8,40 +8,20 @@
  * the last key returned, so paging while clients come and go never repeats an item and never
  * skips one that existed for the whole walk.
  */
+import type { InstanceData, PageData, StatsData } from "../../shared/admin.ts";
 import type { ClientFilter, ClientInfo, RoomInfo } from "../core/queries.ts";
 import type { Target } from "../core/target.ts";
 
-export interface InstanceInfo {
-  id: string;
-  host: string;
-  pid: number;
-  startedAt: number;
-  lastSeen: number;
-  connections: number;
-  healthy: boolean;
-}
+export type InstanceInfo = InstanceData;
 
-export interface ClusterStats {
-  instances: number;
-  connections: number;
-  authenticated: number;
-  encrypted: number;
-  rooms: number;
-  users: number;
-  messagesInPerSec: number;
-  messagesOutPerSec: number;
-}
+export type ClusterStats = StatsData;
 
 export interface PageRequest {
   limit: number;
   cursor?: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  nextCursor: string | null;
-}
+export type Page<T> = PageData<T>;
 
 export interface RoomDetail {
   name: string;

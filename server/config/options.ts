@@ -8,8 +8,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Broker } from "../broker/broker.ts";
 import type {
-  AuthenticateHook, ClientConnectedHook, ClientDisconnectedHook, EncryptionMode, HandshakeHook, Logger,
-  MessageHook, OutboundTransformer, RefreshHook, ValidateRoomsHook,
+  AuthenticateHook, ClientConnectedHook, ClientDisconnectedHook, EncryptionMode, HandshakeHook, Hooks, Logger,
+  MessageHook, OutboundTransformer, ValidateRoomsHook,
 } from "../core/types.ts";
 import { ConfigError, SETTINGS, validateSetting, type SettingKey } from "./settings.ts";
 
@@ -27,7 +27,8 @@ type SettingValues = {
   presenceTtlMs: number;
 };
 
-export interface SwitchboardOptions extends Partial<SettingValues> {
+/** Settings (SPEC §2, camelCase), Ignis/Bun options, hooks (`Hooks` plus the encryption pair), broker, logger. */
+export interface SwitchboardOptions extends Partial<SettingValues>, Hooks {
   /** Logger scope (Ignis `identifier`). @default "switchboard" */
   identifier?: string;
   /** Ignis name for `encryption: "required"`. */
@@ -52,12 +53,6 @@ export interface SwitchboardOptions extends Partial<SettingValues> {
   adminBufferLimit?: number;
   /** `NODE_ENV` as seen by the server. @default process.env.NODE_ENV */
   nodeEnv?: string;
-  authenticate?: AuthenticateHook;
-  refresh?: RefreshHook;
-  validateRooms?: ValidateRoomsHook;
-  onClientConnected?: ClientConnectedHook;
-  onClientDisconnected?: ClientDisconnectedHook;
-  onMessage?: MessageHook;
   outboundTransformer?: OutboundTransformer;
   handshake?: HandshakeHook;
   broker?: Broker;

@@ -3,24 +3,11 @@
  * Read-only views of the local registry in the public shapes of SPEC §7. Copies, never live
  * internals: callers cannot corrupt state (ignis §11.2 `getClients` returned the live Map).
  */
-import type { ClientState } from "../../shared/constants.ts";
+import type { ClientData } from "../../shared/admin.ts";
 import type { Registry, ClientRecord } from "./registry.ts";
 
-export interface ClientInfo {
-  id: string;
-  userId?: string;
-  instanceId: string;
-  state: ClientState;
-  /** Rooms the client is in, without its internal own-id room. */
-  rooms: string[];
-  encrypted: boolean;
-  encryptedAt?: number;
-  connectedAt: number;
-  lastActivity: number;
-  remoteAddress: string;
-  userAgent: string;
-  metadata?: unknown;
-}
+/** A client as queries, the REST API and the admin channel show it (defined once in shared/). */
+export type ClientInfo = ClientData;
 
 export interface ClientFilter {
   userId?: string;
