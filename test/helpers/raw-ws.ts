@@ -133,6 +133,11 @@ export class RawWebSocket {
     return this.closeCode ?? 1006;
   }
 
+  /** Stops reading: the kernel buffers fill and the server's send buffer for this socket grows. */
+  pause(): void {
+    this.socket.pause();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
