@@ -72,6 +72,9 @@ function resolveCodecFactory(o: ResolvedOptions): CodecFactory | undefined {
   return ecdhCodecFactory();
 }
 
+/** How long shutdown waits for REST requests in flight before closing everything. */
+export const HTTP_DRAIN_MS = 5000;
+
 export class Switchboard extends LibraryFacade {
   readonly options: ResolvedOptions;
   readonly log: Logger;
@@ -95,6 +98,9 @@ export class Switchboard extends LibraryFacade {
   private server?: BunServer;
   private ownsServer = false;
   private stopping?: Promise<void>;
+  /** REST requests being answered: shutdown lets them finish before closing sockets and the broker. */
+  private inFlight = 0;
+  private onIdle?: () => void;
 
   constructor(input: SwitchboardOptions = {}) {
     const options = resolveOptions(input);
@@ -189,7 +195,12 @@ export class Switchboard extends LibraryFacade {
   fetch = (req: Request, server: BunServer): Response | Promise<Response> | undefined => {
     const url = new URL(req.url);
     if (this.transport.isUpgrade(req, url.pathname)) return this.transport.upgrade(req, server);
-    return this.http.fetch(req, { server });
+    const response = this.http.fetch(req, { server });
+    if (!(response instanceof Promise)) return response;
+    this.inFlight += 1;
+    return response.finally(() => {
+      if (--this.inFlight === 0) this.onIdle?.();
+    });
   };
 
   /** Starts its own `Bun.serve` on `port`/`host` (options by default). */
@@ -207,14 +218,28 @@ export class Switchboard extends LibraryFacade {
     return this.server;
   }
 
+  /** No new connections; requests already being answered complete while sockets and the broker still work. */
+  private async drainHttp(server: BunServer): Promise<void> {
+    void server.stop(false);
+    if (this.inFlight === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([new Promise<void>((resolve) => (this.onIdle = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, HTTP_DRAIN_MS)))]);
+    clearTimeout(timer);
+  }
+
   get port(): number | undefined {
     return this.server?.port;
   }
 
-  /** Stops upgrades, closes every socket with 1001, runs disconnect hooks, closes the broker, stops the server. Idempotent. */
+  /**
+   * Stops listening, lets REST requests in flight finish (own server only, at most
+   * {@link HTTP_DRAIN_MS}), closes every socket with 1001, runs disconnect hooks, closes the
+   * broker, stops the server. Idempotent.
+   */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.ticker);
+      if (this.server && this.ownsServer) await this.drainHttp(this.server);
       this.adminChannel.shutdown();
       await this.cluster.stop();
       await this.hub.shutdown();
