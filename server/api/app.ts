@@ -44,6 +44,12 @@ export function createApi(o: ApiOptions): ApiApp {
   const app: ApiApp = new Hono();
   const origins = o.allowedOrigins;
   app.use("*", cors({ origin: origins.includes("*") ? "*" : origins, allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
+  // Every answer, errors included: per-caller data is never stored by a shared cache, never sniffed.
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("x-content-type-options", "nosniff");
+    c.header("cache-control", "no-store");
+  });
   app.use("*", bodyLimit({ maxSize: o.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json(errorBody("payload_too_large", "body: larger than the accepted size"), 413) }));
   app.onError((err, c) => handleError(err, c, (e) => o.log.error({ err: String(e), path: c.req.path }, "unhandled API error")));
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
