@@ -14,6 +14,7 @@ import { MAX_TIMER_MS, systemClock, type Clock } from "./clock.ts";
 import { ClusterLink } from "./cluster-link.ts";
 import { Topics, type Connection, type TopicPublisher } from "./connection.ts";
 import { HubEvents } from "./events.ts";
+import { ExpiryQueue } from "./expiry.ts";
 import { Fanout } from "./fanout.ts";
 import { handleCustom, joinRooms, leaveRooms } from "./message-flow.ts";
 import { OrderedEncoder } from "./ordered-encoder.ts";
@@ -56,6 +57,8 @@ export class Hub implements SessionHost {
   readonly history?: HistoryStore;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Token expiries of authenticated sessions (one timer for all, see expiry.ts). */
+  readonly expiries: ExpiryQueue<Session>;
   private sweepers: unknown[] = [];
   private started?: Promise<void>;
   private stopping?: Promise<void>;
@@ -68,6 +71,7 @@ export class Hub implements SessionHost {
     this.codecFactory = deps.codecFactory;
     this.history = options.historyRooms.length > 0 ? deps.history : undefined;
     this.clock = deps.clock ?? systemClock;
+    this.expiries = new ExpiryQueue<Session>(this.clock, (session) => session.close(CloseCodes.TOKEN_EXPIRED));
     this.log = deps.log ?? silentLogger;
     this.events = new HubEvents((err) => this.log.error({ err: String(err) }, "event listener threw"));
     this.encoder = new OrderedEncoder(options.encryptedBatchLimit, this.log);
@@ -126,6 +130,7 @@ export class Hub implements SessionHost {
     this.sessions.delete(session.id);
     this.authenticated.delete(session.id);
     this.registry.remove(session.id);
+    if (session.expiresAt !== undefined) this.expiries.forget();
     this.stats.countClose(code);
     this.events.emit({ type: "client:disconnected", clientId: record.id, userId: record.userId, code, reason, at: this.clock.now() });
     const hook = this.hooks.onClientDisconnected;
@@ -219,13 +224,16 @@ export class Hub implements SessionHost {
     }
   }
 
-  /** (Re-)arms the token-expiry timer: the session closes 4009 at `expiresAt` unless refreshed. */
+  /**
+   * (Re-)arms the token expiry: the session closes 4009 at `expiresAt` unless refreshed. Also
+   * ends the session's authentication timers. Expiries beyond the longest timer are not armed.
+   */
   armExpiry(session: Session, expiresAt: number | undefined): void {
+    if (session.expiresAt !== undefined) this.expiries.forget();
     session.expiresAt = expiresAt;
-    if (expiresAt === undefined) return session.disarm();
-    const delay = Math.max(0, expiresAt - this.clock.now());
-    if (delay > MAX_TIMER_MS) return session.disarm();
-    session.arm(delay, () => session.close(CloseCodes.TOKEN_EXPIRED));
+    session.disarm();
+    if (expiresAt === undefined || expiresAt - this.clock.now() > MAX_TIMER_MS) return;
+    this.expiries.add(session, expiresAt);
   }
 
   joinRoom(session: Session, room: string): boolean {
@@ -373,6 +381,7 @@ export class Hub implements SessionHost {
     this.stopping ??= (async () => {
       for (const sweeper of this.sweepers) this.clock.clearInterval(sweeper);
       this.sweepers = [];
+      this.expiries.clear();
       for (const session of [...this.sessions.values()]) {
         session.close(CloseCodes.SHUTDOWN);
         this.closed(session, CloseCodes.SHUTDOWN.code, CloseCodes.SHUTDOWN.reason);

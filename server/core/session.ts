@@ -34,7 +34,7 @@ export interface SessionHost {
 const INTERCEPTED = new Set<string>([Events.HEARTBEAT, Events.AUTHENTICATE, Events.JOIN, Events.LEAVE, SwitchboardEvents.REFRESH]);
 
 export class Session {
-  /** Auth timers before authentication; the token-expiry timer after it. */
+  /** Auth timers before authentication (the token expiry is in the hub's ExpiryQueue). */
   private timer: unknown;
   codec?: SessionCodec;
   /** Token-bucket rate limiter state. */
