@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { WebSocketDefaults } from "../../shared/constants.ts";
+import { isValidRoomName } from "../core/room-policy.ts";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 const list = z.array(z.string().min(1));
@@ -60,7 +61,8 @@ export const SETTINGS = {
   idleTimeout: setting("IDLE_TIMEOUT_S", "int", int(0, 960), "seconds from 0 to 960 (0 = off)", WebSocketDefaults.IDLE_TIMEOUT),
   perMessageDeflate: setting("PER_MESSAGE_DEFLATE", "bool", z.boolean(), "true or false", false),
   backpressureLimit: setting("BACKPRESSURE_LIMIT_BYTES", "int", int(1024), "bytes, at least 1024", WebSocketDefaults.BACKPRESSURE_LIMIT),
-  defaultRooms: setting("DEFAULT_ROOMS", "list", list, "a comma-separated list of room names (empty = none)", [WebSocketDefaults.ROOM, WebSocketDefaults.NOTIFICATION_ROOM]),
+  // Names, not patterns: every authenticated client is put in them, so they must be valid rooms (SPEC §3.2 item 4).
+  defaultRooms: setting("DEFAULT_ROOMS", "list", z.array(z.string().refine(isValidRoomName)), "a comma-separated list of room names of 1-256 printable characters, not starting with ws: (empty = none)", [WebSocketDefaults.ROOM, WebSocketDefaults.NOTIFICATION_ROOM]),
   allowedRooms: setting("ALLOWED_ROOMS", "list", list, "a comma-separated list of room patterns", []),
   encryption: setting("ENCRYPTION", "string", z.enum(["off", "optional", "required"]), "off, optional or required", "optional"),
   allowedOrigins: setting("ALLOWED_ORIGINS", "list", z.array(origin).min(1), "* or a comma-separated list of origins like https://app.example.com", ["*"]),
