@@ -33,9 +33,14 @@ function secret(env: string, expected: string): Setting {
   return { env, kind: "string", schema: z.string().min(16), expected, secret: true };
 }
 
+/** URL credentials (`redis://user:password@host`) are masked wherever a value is echoed. */
+function maskCredentials(text: string): string {
+  return text.replace(/\/\/([^/@\s:]*):[^/@\s]*@/g, "//$1:***@");
+}
+
 function shown(s: Setting, value: unknown): string {
   if (s.secret) return `<hidden, ${String(value).length} characters>`;
-  return JSON.stringify(value);
+  return maskCredentials(JSON.stringify(value));
 }
 
 export const SETTINGS = {

@@ -43,6 +43,15 @@ describe("environment variables", () => {
   });
 });
 
+test("a password in an invalid REDIS_URL is masked in the error line", () => {
+  expect(() => settingsFromEnv({ REDIS_URL: "redis://user:hunter2@ bad host" })).toThrow(/REDIS_URL="redis:\/\/user:\*\*\*@ bad host"/);
+  try {
+    settingsFromEnv({ REDIS_URL: "redis://:s3cret-pass@ x" });
+  } catch (err) {
+    expect((err as Error).message).not.toContain("s3cret-pass");
+  }
+});
+
 describe("resolved options", () => {
   test("development mode generates a secret and an admin token when nothing is configured", () => {
     const o = resolveOptions({ nodeEnv: "development" });
