@@ -5,24 +5,41 @@
  * (answered with an ack, like Switchboard's), `heartbeat` with an id is echoed, and an emit is
  * one `server.publish` of the encoded frame.
  *
+ * With BENCH_AUTH=1 it is the reference for an authenticated connect (connection storm): an
+ * `authenticate` frame is answered `connected` after checking the HS256 signature with
+ * node:crypto and parsing the claims — the least work the protocol's authentication needs.
+ *
  * With REDIS_URL it is also the bare cross-instance relay: an emit is published locally and to
  * Redis on `ws:room:<room>` (the SPEC §4 envelope); messages from other instances are decoded
  * and published to the local topic. Same Redis client library as Switchboard (ioredis).
  */
 import type { ServerWebSocket } from "bun";
 import { Redis } from "ioredis";
+import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 import { announceReady, benchEnv, parseEmit, roomEnvelope } from "./common.ts";
 import { collect } from "./heap.ts";
 
 const env = benchEnv(process.env);
 const serverId = crypto.randomUUID();
 const openTopics = Number(process.env.BENCH_OPEN_TOPICS ?? 0);
+const hmacKey = process.env.BENCH_AUTH ? createSecretKey(Buffer.from(env.secret)) : undefined;
 let members = new Map<string, number>();
 
 interface Frame {
   event?: string;
   id?: string;
-  data?: { rooms?: string[] };
+  data?: { rooms?: string[]; token?: string };
+}
+
+/** HS256 signature check and claim parsing, nothing more (the reference, not a verifier). */
+function authenticate(ws: ServerWebSocket<unknown>, token: unknown): void {
+  const t = String(token);
+  const last = t.lastIndexOf(".");
+  const expected = Buffer.from(createHmac("sha256", hmacKey!).update(t.slice(0, last)).digest("base64url"));
+  const given = Buffer.from(t.slice(last + 1));
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return ws.close(4003, "Authentication failed");
+  const claims = JSON.parse(Buffer.from(t.slice(t.indexOf(".") + 1, last), "base64url").toString()) as { sub?: string };
+  ws.send(JSON.stringify({ event: "connected", data: { id: crypto.randomUUID(), userId: claims.sub } }));
 }
 
 function onMessage(ws: ServerWebSocket<unknown>, raw: string | Buffer): void {
@@ -32,7 +49,9 @@ function onMessage(ws: ServerWebSocket<unknown>, raw: string | Buffer): void {
   } catch {
     return;
   }
-  if (frame.event === "heartbeat" && frame.id !== undefined) {
+  if (frame.event === "authenticate" && hmacKey) {
+    authenticate(ws, frame.data?.token);
+  } else if (frame.event === "heartbeat" && frame.id !== undefined) {
     ws.send(JSON.stringify({ event: "heartbeat", data: { id: frame.id, time: Date.now() } }));
   } else if (frame.event === "join" && Array.isArray(frame.data?.rooms)) {
     for (const room of frame.data.rooms) {
