@@ -25,9 +25,16 @@ export function parseEmit(text: string): EmitBody | undefined {
   }
 }
 
-/** Announces readiness to the orchestrator (see `bench/lib/proc.ts`). */
+/**
+ * Announces readiness to the orchestrator (see `bench/lib/proc.ts`), and from then on exits
+ * when the orchestrator is gone (killed without cleanup), so no server outlives a run.
+ */
 export function announceReady(facts: Record<string, unknown>): void {
   process.stdout.write(`BENCH_READY ${JSON.stringify({ pid: process.pid, ...facts })}\n`);
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 1000).unref();
 }
 
 /** The envelope of ignis §6 / SPEC §4 for a room message, as the bare relay publishes it. */
