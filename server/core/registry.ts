@@ -5,24 +5,13 @@
  * it. Own-id rooms (a room named after a client's id, joined at authentication for Ignis
  * compatibility) live only in the client's `rooms` set, never in the room index.
  */
-import type { ClientState } from "../../shared/constants.ts";
+import type { ClientData } from "../../shared/admin.ts";
 
-/** The public shape of a client, as queries and the REST API return it. */
-export interface ClientRecord {
-  id: string;
-  userId?: string;
-  instanceId: string;
-  state: ClientState;
-  rooms: Set<string>;
-  encrypted: boolean;
-  /** When the encrypted session was keyed (epoch ms). */
-  encryptedAt?: number;
-  connectedAt: number;
-  lastActivity: number;
-  remoteAddress: string;
-  userAgent: string;
-  metadata?: unknown;
-}
+/**
+ * A client as the registry keeps it: the public shape (`ClientData`, shared with the API and the
+ * dashboard) with its rooms as a Set that includes the internal own-id room.
+ */
+export type ClientRecord = Omit<ClientData, "rooms"> & { rooms: Set<string> };
 
 export class Registry {
   private readonly clients = new Map<string, ClientRecord>();
