@@ -1,13 +1,14 @@
 /**
  * @module server/cli
- * `switchboard start` (default): one instance configured from the environment (SPEC §2).
+ * `switchboard start [--port 3001 --redis-url …]` (default): one instance configured from the
+ * environment (SPEC §2); kebab-case flags mirror the variables and override them.
  * `switchboard token --sub <id> [--rooms a,b] [--ttl 1h]`: mints a client token with JWT_SECRET.
  * `switchboard emit --room lobby --event news --data '{"a":1}'`: sends through Redis (server/cli-emit.ts).
  * A bad configuration prints one line and exits with code 2.
  */
 import { signToken } from "./auth/jwt.ts";
 import { emit } from "./cli-emit.ts";
-import { ConfigError, settingsFromEnv } from "./config/settings.ts";
+import { ConfigError, envWithFlags, settingsFromEnv } from "./config/settings.ts";
 import { ensureDashboardBuilt } from "./dashboard/build.ts";
 import type { SwitchboardOptions } from "./config/options.ts";
 import { createSwitchboard, type Switchboard } from "./switchboard.ts";
@@ -59,8 +60,8 @@ function listenError(sb: Switchboard, err: unknown): ConfigError {
   return new ConfigError(`Invalid configuration: cannot listen on HOST=${JSON.stringify(sb.options.host)} PORT=${sb.options.port}: ${why}: expected an address of this machine and a free port`);
 }
 
-async function start(): Promise<void> {
-  const settings = settingsFromEnv(process.env) as SwitchboardOptions;
+async function start(args: string[]): Promise<void> {
+  const settings = settingsFromEnv(envWithFlags(args, process.env)) as SwitchboardOptions;
   const sb = createSwitchboard(settings);
   // Handled from the start: a signal during start-up (dashboard build, listen, banner) must still
   // drain and exit 0, not kill the process with the default action (exit 143).

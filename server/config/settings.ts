@@ -126,3 +126,30 @@ export function validateSetting(key: SettingKey, value: unknown): unknown {
   if (!check.success) throw new ConfigError(`Invalid option ${key} (${s.env})=${shown(s, value)}: expected ${s.expected}`);
   return check.data;
 }
+
+/**
+ * CLI flags mirroring the variables in kebab-case (`--port 3001`, `--redis-url=redis://…`,
+ * `--per-message-deflate`): returns the environment with the flags applied over it. A flag
+ * that names no variable is a ConfigError.
+ */
+export function envWithFlags(args: readonly string[], env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const known = new Map(Object.values(SETTINGS).map((s: Setting) => [s.env.toLowerCase().replaceAll("_", "-"), s] as const));
+  const out = { ...env };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
+    const setting = match ? known.get(match[1]!) : undefined;
+    if (!match || !setting) {
+      throw new ConfigError(`Invalid option ${JSON.stringify(arg)}: expected --<variable in kebab-case> <value>, for example --port 3001 or --redis-url redis://localhost:6379`);
+    }
+    let value = match[2];
+    if (value === undefined) {
+      const next = args[i + 1];
+      if (setting.kind === "bool" && (next === undefined || next.startsWith("--"))) value = "true";
+      else if (next === undefined) throw new ConfigError(`Invalid option --${match[1]}: expected a value (${setting.expected})`);
+      else value = args[++i]!;
+    }
+    out[setting.env] = value;
+  }
+  return out;
+}

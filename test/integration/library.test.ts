@@ -65,3 +65,15 @@ describe("embedding", () => {
     await sb.shutdown();
   });
 });
+
+describe("runtime check", () => {
+  test("loading the server library on Node.js fails with one clear error naming Bun", async () => {
+    const proc = Bun.spawn(["node", "-e", "import('switchboard').then(() => process.exit(3), (e) => { console.error(e.message); process.exit(1); })"], {
+      cwd: `${import.meta.dir}/../..`,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await proc.exited).toBe(1);
+    expect(await new Response(proc.stderr).text()).toContain("needs the Bun runtime");
+  });
+});

@@ -1,7 +1,7 @@
 /** Every SPEC §2 variable: a bad value is one ConfigError line naming the variable, the value and what is expected. */
 import { describe, expect, test } from "bun:test";
 import { resolveOptions } from "../../server/config/options.ts";
-import { ConfigError, SETTINGS, settingsFromEnv } from "../../server/config/settings.ts";
+import { ConfigError, envWithFlags, SETTINGS, settingsFromEnv } from "../../server/config/settings.ts";
 
 const BAD: Record<string, string> = {
   PORT: "70000", HOST: "not a host!", WS_PATH: "ws", REDIS_URL: "http://x", REDIS_CLUSTER_NODES: "a:b", INSTANCE_ID: "emitter",
@@ -83,5 +83,19 @@ describe("resolved options", () => {
     const o = resolveOptions({ jwtSecret: "s".repeat(32), requireEncryption: true, authenticateFn });
     expect(o.encryption).toBe("required");
     expect(o.hooks.authenticate).toBe(authenticateFn);
+  });
+});
+
+describe("CLI flags", () => {
+  test("kebab-case flags mirror the variables and override the environment", () => {
+    const env = envWithFlags(["--port", "3001", "--redis-url=redis://h:6379", "--per-message-deflate", "--log-level", "warn"], { PORT: "3000" });
+    expect(env).toMatchObject({ PORT: "3001", REDIS_URL: "redis://h:6379", PER_MESSAGE_DEFLATE: "true", LOG_LEVEL: "warn" });
+    expect(settingsFromEnv(env)).toMatchObject({ port: 3001, perMessageDeflate: true, logLevel: "warn" });
+  });
+
+  test("an unknown flag or a missing value is one clear error", () => {
+    expect(() => envWithFlags(["--prot", "1"], {})).toThrow(/Invalid option "--prot"/);
+    expect(() => envWithFlags(["--port"], {})).toThrow(/--port: expected a value/);
+    expect(() => envWithFlags(["stray"], {})).toThrow(ConfigError);
   });
 });
