@@ -21,7 +21,7 @@ import { errorBody } from "./api/errors.ts";
 import { customCodecFactory } from "./encryption/custom.ts";
 import { ecdhCodecFactory } from "./encryption/ecdh.ts";
 import { createLogger } from "./logger.ts";
-import { BunTransport, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
+import { BunTransport, pathnameOf, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
 import { LibraryFacade } from "./facade.ts";
 import { AdminChannel } from "./admin/channel.ts";
 import { toStreamEvent } from "./admin/feed.ts";
@@ -120,11 +120,15 @@ export class Switchboard extends LibraryFacade {
     this.roles = new RoleResolver(options, verifier);
     this.cluster = cluster;
     this.audit = cluster.audit;
+    // The local event feed is attached only while an admin watches, so that without one the hub
+    // builds no event objects on the connection path.
+    let detachFeed: (() => void) | undefined;
+    const onActive = (active: boolean) => {
+      detachFeed?.();
+      detachFeed = active ? hub.events.on((e) => this.adminChannel.publish(toStreamEvent(e, options.instanceId))) : undefined;
+    };
     this.adminChannel = new AdminChannel({
-      view: this.view, roles: this.roles, log, aggregateAbove: options.adminAggregateAbove, bufferLimit: options.adminBufferLimit, authTimeoutMs: options.authTimeout,
-    });
-    hub.events.on((e) => {
-      if (this.adminChannel.size > 0) this.adminChannel.publish(toStreamEvent(e, options.instanceId));
+      view: this.view, roles: this.roles, log, aggregateAbove: options.adminAggregateAbove, bufferLimit: options.adminBufferLimit, authTimeoutMs: options.authTimeout, onActive,
     });
     cluster.forwardTo(this.adminChannel);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
@@ -193,8 +197,8 @@ export class Switchboard extends LibraryFacade {
    * to the REST API (under `/api`). Returns undefined when the socket was upgraded.
    */
   fetch = (req: Request, server: BunServer): Response | Promise<Response> | undefined => {
-    const url = new URL(req.url);
-    if (this.transport.isUpgrade(req, url.pathname)) return this.transport.upgrade(req, server);
+    const pathname = pathnameOf(req.url);
+    if (this.transport.isUpgrade(req, pathname)) return this.transport.upgrade(req, server, pathname);
     const response = this.http.fetch(req, { server });
     if (!(response instanceof Promise)) return response;
     this.inFlight += 1;

@@ -31,6 +31,8 @@ export interface AdminChannelOptions {
   /** Per-socket send buffer above which stream frames are dropped. @default 1 MiB */
   bufferLimit: number;
   authTimeoutMs: number;
+  /** Told when the first admin socket authenticates and when the last one leaves (feeds attach lazily). */
+  onActive?: (active: boolean) => void;
 }
 
 export interface AdminConnection {
@@ -95,13 +97,14 @@ export class AdminChannel {
     // Closed while the snapshot was read (a slow cluster view): registering it would leak it.
     if (conn.closed) return;
     this.connections.add(conn);
+    if (this.connections.size === 1) this.o.onActive?.(true);
     if (this.aggregated) this.sendTo(conn, { event: "mode", data: { aggregated: true, eventsPerSec: this.windowCount, threshold: this.o.aggregateAbove } });
   }
 
   close(conn: AdminConnection): void {
     conn.closed = true;
     clearTimeout(conn.timer);
-    this.connections.delete(conn);
+    if (this.connections.delete(conn) && this.connections.size === 0) this.o.onActive?.(false);
   }
 
   private async sendSnapshot(conn: AdminConnection): Promise<void> {
@@ -171,6 +174,7 @@ export class AdminChannel {
 
   shutdown(): void {
     for (const conn of this.connections) conn.socket.close(CloseCodes.SHUTDOWN.code, CloseCodes.SHUTDOWN.reason);
+    if (this.connections.size > 0) this.o.onActive?.(false);
     this.connections.clear();
   }
 }

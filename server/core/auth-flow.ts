@@ -30,7 +30,8 @@ export async function authenticateSession(hub: Hub, session: Session, data: Reco
   }
   if (!session.isOpen) return;
   if (!result) return reject(hub, session, ErrorMessages.AUTH_FAILED, "rejected");
-  const handshake = await runHandshake(hub, session, data, result);
+  // Awaited only when there is a handshake to run: most connections skip a microtask here.
+  const handshake = needsHandshake(hub, data) ? await runHandshake(hub, session, data, result) : undefined;
   if (handshake === "closed" || !session.isOpen) return;
   session.grantedRooms = result.rooms;
   session.record.userId = result.userId;
@@ -52,6 +53,15 @@ export async function authenticateSession(hub: Hub, session: Session, data: Reco
   }
 }
 
+function offersKey(data: Record<string, unknown>): boolean {
+  return data.publicKey !== undefined && data.publicKey !== null && data.publicKey !== "";
+}
+
+function needsHandshake(hub: Hub, data: Record<string, unknown>): boolean {
+  const mode = hub.options.encryption;
+  return mode === "required" || (mode === "optional" && offersKey(data) && hub.codecFactory !== undefined);
+}
+
 /**
  * The encryption step. `off`: none. `optional`: only for a client that sent a `publicKey`.
  * `required`: a client without a valid key is closed 4004.
@@ -60,8 +70,7 @@ async function runHandshake(hub: Hub, session: Session, data: Record<string, unk
   const mode = hub.options.encryption;
   const factory = hub.codecFactory;
   if (mode === "off") return undefined;
-  const offersKey = data.publicKey !== undefined && data.publicKey !== null && data.publicKey !== "";
-  if (mode === "optional" && (!offersKey || !factory)) return undefined;
+  if (mode === "optional" && (!offersKey(data) || !factory)) return undefined;
   if (!factory) {
     hub.countAuthFailure("encryption_required");
     session.close(CloseCodes.ENCRYPTION_REQUIRED);

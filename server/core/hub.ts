@@ -24,6 +24,7 @@ import { finishRecovery, type Recovery } from "./recovery.ts";
 import { matchesAny } from "./room-policy.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { HubStats } from "./stats.ts";
+import { SLOW_CONSUMER_CHECK_MS, SlowConsumerPolicy } from "./slow-consumers.ts";
 import type { Target } from "./target.ts";
 import { silentLogger, type AuthResult, type CodecFactory, type CoreOptions, type HandshakeResult, type Hooks, type Logger } from "./types.ts";
 
@@ -37,11 +38,6 @@ export interface HubDeps {
   log?: Logger;
 }
 
-/** How often send buffers are checked against the slow-consumer policy. */
-const SLOW_CONSUMER_CHECK_MS = 250;
-
-/** A buffer this many times the limit is cut at once, without waiting for the grace period. */
-export const HARD_BUFFER_FACTOR = 8;
 
 export class Hub implements SessionHost {
   readonly registry = new Registry();
@@ -51,6 +47,7 @@ export class Hub implements SessionHost {
   readonly stats = new HubStats();
   readonly fanout: Fanout;
   readonly encoder: OrderedEncoder;
+  private readonly slowConsumers: SlowConsumerPolicy;
   readonly cluster: ClusterLink;
   readonly hooks: Hooks;
   readonly codecFactory?: CodecFactory;
@@ -75,6 +72,7 @@ export class Hub implements SessionHost {
     this.log = deps.log ?? silentLogger;
     this.events = new HubEvents((err) => this.log.error({ err: String(err) }, "event listener threw"));
     this.encoder = new OrderedEncoder(options.encryptedBatchLimit, this.log);
+    this.slowConsumers = new SlowConsumerPolicy(this.sessions, this.stats, options.backpressureLimit, options.slowConsumerGraceMs, this.clock);
     this.fanout = new Fanout(this.registry, this.sessions, this.authenticated, (n) => this.stats.countOut(n));
     this.cluster = new ClusterLink(options.instanceId, deps.broker, this.log, (target, frame) => this.deliverLocal(target, frame), (ms, ok) => this.stats.observePublish(ms, ok));
   }
@@ -116,7 +114,7 @@ export class Hub implements SessionHost {
     this.sessions.set(id, session);
     this.registry.add(record);
     session.start();
-    this.events.emit({ type: "client:connected", clientId: id, remoteAddress: record.remoteAddress, at: now });
+    if (this.events.hasListeners) this.events.emit({ type: "client:connected", clientId: id, remoteAddress: record.remoteAddress, at: now });
     return session;
   }
 
@@ -128,11 +126,12 @@ export class Hub implements SessionHost {
     const record = session.record;
     record.state = States.DISCONNECTED;
     this.sessions.delete(session.id);
+    this.slowConsumers.forget(session);
     this.authenticated.delete(session.id);
     this.registry.remove(session.id);
     if (session.expiresAt !== undefined) this.expiries.forget();
     this.stats.countClose(code);
-    this.events.emit({ type: "client:disconnected", clientId: record.id, userId: record.userId, code, reason, at: this.clock.now() });
+    if (this.events.hasListeners) this.events.emit({ type: "client:disconnected", clientId: record.id, userId: record.userId, code, reason, at: this.clock.now() });
     const hook = this.hooks.onClientDisconnected;
     if (hook) {
       const args = { clientId: record.id, userId: record.userId, metadata: record.metadata, code, reason };
@@ -216,7 +215,7 @@ export class Hub implements SessionHost {
     session.sendText(JSON.stringify({ event: Events.CONNECTED, data: connected }));
     if (handshake) session.codec = handshake.codec;
     if (recovery) finishRecovery(this, session, recovery);
-    this.events.emit({ type: "client:authenticated", clientId: record.id, userId: record.userId, encrypted: record.encrypted, at: now });
+    if (this.events.hasListeners) this.events.emit({ type: "client:authenticated", clientId: record.id, userId: record.userId, encrypted: record.encrypted, at: now });
     const hook = this.hooks.onClientConnected;
     if (hook) {
       const args = { clientId: record.id, userId: record.userId, metadata: record.metadata };
@@ -239,7 +238,7 @@ export class Hub implements SessionHost {
   joinRoom(session: Session, room: string): boolean {
     if (!this.registry.join(session.id, room)) return false;
     if (!session.codec && !this.registry.isCodec(session.id)) session.conn.subscribe(Topics.room(room));
-    this.events.emit({ type: "room:joined", clientId: session.id, room, at: this.clock.now() });
+    if (this.events.hasListeners) this.events.emit({ type: "room:joined", clientId: session.id, room, at: this.clock.now() });
     return true;
   }
 
@@ -247,7 +246,7 @@ export class Hub implements SessionHost {
   goLive(session: Session, room: string): void {
     this.registry.unmarkDirect(session.id, room);
     if (!this.registry.isCodec(session.id)) session.conn.subscribe(Topics.room(room));
-    this.events.emit({ type: "room:joined", clientId: session.id, room, at: this.clock.now() });
+    if (this.events.hasListeners) this.events.emit({ type: "room:joined", clientId: session.id, room, at: this.clock.now() });
   }
 
   private readonly historyMatches = new Map<string, boolean>();
@@ -266,7 +265,7 @@ export class Hub implements SessionHost {
   leaveRoom(session: Session, room: string): boolean {
     if (!this.registry.leave(session.id, room)) return false;
     session.conn.unsubscribe(Topics.room(room));
-    this.events.emit({ type: "room:left", clientId: session.id, room, at: this.clock.now() });
+    if (this.events.hasListeners) this.events.emit({ type: "room:left", clientId: session.id, room, at: this.clock.now() });
     return true;
   }
 
@@ -280,7 +279,7 @@ export class Hub implements SessionHost {
     }
     const recipients = this.deliverLocal(target, data === undefined ? { event } : { event, data });
     await this.cluster.publish(target, event, data);
-    this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
+    if (this.events.hasListeners) this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
     return recipients;
   }
 
@@ -295,7 +294,7 @@ export class Hub implements SessionHost {
     const target: Target = { room, exclude };
     const recipients = this.deliverLocal(target, frame);
     await this.cluster.publish(target, event, data, frame.seq);
-    this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
+    if (this.events.hasListeners) this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
     return recipients;
   }
 
@@ -355,25 +354,9 @@ export class Hub implements SessionHost {
     }
   }
 
-  /**
-   * Slow-consumer policy: a send buffer above `backpressureLimit` for `slowConsumerGraceMs`, or
-   * above {@link HARD_BUFFER_FACTOR} × the limit at any check, closes the client with 4006.
-   */
+  /** Runs the slow-consumer policy once (the hub runs it every SLOW_CONSUMER_CHECK_MS). */
   sweepSlowConsumers(): void {
-    const now = this.clock.now();
-    const { backpressureLimit, slowConsumerGraceMs } = this.options;
-    for (const session of this.sessions.values()) {
-      const buffered = session.conn.bufferedAmount();
-      if (buffered <= backpressureLimit) {
-        session.slowSince = 0;
-      } else if (buffered > backpressureLimit * HARD_BUFFER_FACTOR) {
-        session.close(CloseCodes.SLOW_CONSUMER);
-      } else if (session.slowSince === 0) {
-        session.slowSince = now;
-      } else if (now - session.slowSince >= slowConsumerGraceMs) {
-        session.close(CloseCodes.SLOW_CONSUMER);
-      }
-    }
+    this.slowConsumers.tick();
   }
 
   /** Stops sweeps, closes every socket with 1001 (running the disconnect hooks), closes the broker. Idempotent. */

@@ -136,8 +136,32 @@ describe("policies", () => {
     c.conn.buffered = 0;
     h.clock.advance(1000);
     c.conn.buffered = 5000;
+    await h.hub.emit({ broadcast: true }, "more", 1); // buffers only grow when something is sent
     h.clock.advance(2000);
     expect(c.conn.closedWith).toBeUndefined();
+    h.clock.advance(1500);
+    expect(c.conn.closedWith?.code).toBe(4006);
+  });
+
+  test("buffers are read lazily: no pass without outbound traffic, known slow sockets every tick", async () => {
+    const h = await withClients(3, { backpressureLimit: 1000, slowConsumerGraceMs: 3000 });
+    const reads = h.clients.map((c) => {
+      let n = 0;
+      const original = c.conn.bufferedAmount.bind(c.conn);
+      c.conn.bufferedAmount = () => (n++, original());
+      return () => n;
+    });
+    h.clock.advance(1000);
+    const afterFirstPass = reads.map((r) => r());
+    h.clock.advance(1000);
+    expect(reads.map((r) => r())).toEqual(afterFirstPass);
+    h.clients[0]!.conn.buffered = 5000;
+    await h.hub.emit({ broadcast: true }, "x", 1);
+    h.clock.advance(250);
+    expect(h.clients[0]!.session.slowSince).toBeGreaterThan(0);
+    h.clock.advance(1000);
+    expect(reads[0]!() - afterFirstPass[0]!).toBeGreaterThanOrEqual(4);
+    expect(reads[1]!() - afterFirstPass[1]!).toBe(1);
   });
 
   test("MAX_CONNECTIONS_PER_USER refuses the extra session with error and close 4008", async () => {

@@ -1,0 +1,77 @@
+/**
+ * @module server/core/slow-consumers
+ * The slow-consumer policy: a send buffer above `backpressureLimit` for `slowConsumerGraceMs`,
+ * or above HARD_BUFFER_FACTOR × the limit at any check, closes the client with 4006.
+ *
+ * Reading a socket's buffered amount is a native call that is far from free, so the check is
+ * incremental and lazy: each tick looks at the sockets already known to be slow plus a bounded
+ * batch of the others (a full pass over 10,000 sockets takes a few ticks), and a new pass only
+ * starts when something was sent since the last one began — without outbound traffic, buffers
+ * can only shrink.
+ */
+import { CloseCodes } from "../../shared/close-codes.ts";
+import type { Clock } from "./clock.ts";
+import type { Session } from "./session.ts";
+import type { HubStats } from "./stats.ts";
+
+/** A buffer this many times the limit is cut at once, without waiting for the grace period. */
+export const HARD_BUFFER_FACTOR = 8;
+/** How often the policy runs. */
+export const SLOW_CONSUMER_CHECK_MS = 250;
+/** Sockets looked at per tick besides the known slow ones. */
+export const SWEEP_BATCH = 2500;
+
+export class SlowConsumerPolicy {
+  private readonly slow = new Set<Session>();
+  private cursor?: Iterator<Session>;
+  private passStartedAt = -1;
+  private lastPassStart = -1;
+
+  constructor(
+    private readonly sessions: ReadonlyMap<string, Session>,
+    private readonly stats: HubStats,
+    private readonly limit: number,
+    private readonly graceMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  tick(): void {
+    const now = this.clock.now();
+    for (const session of this.slow) this.check(session, now);
+    if (!this.cursor) {
+      if (this.stats.messagesOut === this.lastPassStart) return;
+      this.cursor = this.sessions.values();
+      this.passStartedAt = this.stats.messagesOut;
+    }
+    for (let budget = SWEEP_BATCH; budget > 0; budget--) {
+      const next = this.cursor.next();
+      if (next.done) {
+        this.cursor = undefined;
+        this.lastPassStart = this.passStartedAt;
+        return;
+      }
+      if (!this.slow.has(next.value)) this.check(next.value, now);
+    }
+  }
+
+  /** A closed session is no longer tracked. */
+  forget(session: Session): void {
+    this.slow.delete(session);
+  }
+
+  private check(session: Session, now: number): void {
+    if (!session.isOpen) return void this.slow.delete(session);
+    const buffered = session.conn.bufferedAmount();
+    if (buffered <= this.limit) {
+      session.slowSince = 0;
+      this.slow.delete(session);
+    } else if (buffered > this.limit * HARD_BUFFER_FACTOR) {
+      session.close(CloseCodes.SLOW_CONSUMER);
+    } else if (session.slowSince === 0) {
+      session.slowSince = now;
+      this.slow.add(session);
+    } else if (now - session.slowSince >= this.graceMs) {
+      session.close(CloseCodes.SLOW_CONSUMER);
+    }
+  }
+}
