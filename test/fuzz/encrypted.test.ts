@@ -82,7 +82,7 @@ async function waitFor(check: () => boolean, label: string, timeoutMs = 5000): P
 
 function verify(got: Frame[], want: Expect, context: string): void {
   expect(got.filter((f) => f.event === "error").map((f) => f.data?.message), context).toEqual(want.errors);
-  expect(got.filter((f) => f.event === "heartbeat").map((f) => f.data?.id), context).toEqual(want.heartbeat ? [want.heartbeat] : []);
+  expect(got.filter((f) => f.event === "heartbeat").map((f) => f.data?.id), context).toEqual(want.heartbeat !== undefined ? [want.heartbeat] : []);
   const acks = got.filter((f) => f.event === "ack").map((f) => ({ id: f.data.id, ok: f.data.ok, ...(f.data.ok ? {} : { code: f.data.error?.code }) }));
   expect(acks, context).toEqual(want.ack ? [want.ack] : []);
 }

@@ -39,7 +39,7 @@ export class Probe {
     const segment = frames.slice(start, end).filter((f) => f.event !== "tick");
     const context = `${label}: ${JSON.stringify(typeof payload === "string" ? payload.slice(0, 300) : [...payload.slice(0, 60)])}`;
     expect(segment.filter((f) => f.event === "error").map((f) => f.data?.message), context).toEqual(want.errors);
-    expect(segment.filter((f) => f.event === "heartbeat").map((f) => f.data?.id), context).toEqual(want.heartbeat ? [want.heartbeat] : []);
+    expect(segment.filter((f) => f.event === "heartbeat").map((f) => f.data?.id), context).toEqual(want.heartbeat !== undefined ? [want.heartbeat] : []);
     const acks = frames.slice(start).filter((f) => f.event === "ack" && f.data?.id !== fenceId);
     expect(acks.map((f) => ({ id: f.data.id, ok: f.data.ok, ...(f.data.ok ? {} : { code: f.data.error?.code }) })), context).toEqual(want.ack ? [want.ack] : []);
     expect(segment.filter((f) => !["error", "heartbeat", "ack"].includes(f.event)).map((f) => f.event), context).toEqual([]);
