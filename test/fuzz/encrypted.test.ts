@@ -8,8 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createClientKeys, deriveAesKey, Direction, FrameCipher, fromBase64, importPublicKey, type EncryptedPayload } from "../../shared/crypto.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { Sentinel } from "../helpers/sentinel.ts";
+import type { TestServer } from "../helpers/server.ts";
+import type { Sentinel } from "../helpers/sentinel.ts";
+import { startFuzzServer } from "./fixture.ts";
 import { TestClient, type Frame } from "../helpers/ws-client.ts";
 import { deepFrame, expectFor, mutatedFrame, randomValue, wireText, wrongTypesFrame, type Expect } from "./frames.ts";
 import { fuzz, type Rng } from "./prng.ts";
@@ -21,10 +22,7 @@ let s: TestServer;
 let sentinel: Sentinel;
 
 beforeAll(async () => {
-  s = await startServer({ allowedRooms: ["*"], rateLimitPerSecond: 0, maxPayloadLength: MAX_PAYLOAD });
-  const client = await s.client({ sub: "sentinel" });
-  await client.request("join", { rooms: ["stream"] });
-  sentinel = new Sentinel(client, (event, data) => s.sb.toRoom("stream", event, data)).start();
+  ({ server: s, sentinel } = await startFuzzServer(MAX_PAYLOAD));
 });
 
 afterAll(() => s?.stop());

@@ -6,8 +6,9 @@
  * Seeded: a failure prints the seed; `FUZZ_SEED=<seed>` replays it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { Sentinel } from "../helpers/sentinel.ts";
+import type { TestServer } from "../helpers/server.ts";
+import type { Sentinel } from "../helpers/sentinel.ts";
+import { startFuzzServer } from "./fixture.ts";
 import { RawWebSocket, encodeFrame } from "../helpers/raw-ws.ts";
 import { TestClient, waitUntil } from "../helpers/ws-client.ts";
 import { binaryAsText, deepFrame, expectFor, hugeArrayFrame, mutatedFrame, POLLUTION_FRAMES, wireText, wrongTypesFrame } from "./frames.ts";
@@ -22,10 +23,7 @@ let s: TestServer;
 let sentinel: Sentinel;
 
 beforeAll(async () => {
-  s = await startServer({ allowedRooms: ["*"], rateLimitPerSecond: 0, maxPayloadLength: MAX_PAYLOAD });
-  const client = await s.client({ sub: "sentinel" });
-  await client.request("join", { rooms: ["stream"] });
-  sentinel = new Sentinel(client, (event, data) => s.sb.toRoom("stream", event, data)).start();
+  ({ server: s, sentinel } = await startFuzzServer(MAX_PAYLOAD));
 });
 
 afterAll(() => s?.stop());

@@ -11,6 +11,7 @@ import { ensureDashboardBuilt } from "../../server/dashboard/build.ts";
 import { silentLogger } from "../../server/core/types.ts";
 import { ADMIN_TOKEN, TEST_SECRET } from "./server.ts";
 import { TestClient } from "./ws-client.ts";
+import { startRedis, type TestRedis } from "./redis.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 const CLI = join(ROOT, "server", "cli.ts");
@@ -133,4 +134,36 @@ export async function restEmit(instance: { http: string }, body: unknown): Promi
 export async function ready(instance: { http: string }): Promise<{ status: number; body: any }> {
   const res = await fetch(`${instance.http}/api/ready`);
   return { status: res.status, body: await res.json() };
+}
+
+/** Log lines of the Redis broker's state changes (one each per outage). */
+export const BROKER_DOWN_LOG = "redis broker disconnected; cross-instance delivery paused, reconnecting";
+export const BROKER_UP_LOG = "redis broker reconnected and resubscribed";
+
+/** Two instances (processes) on a private redis-server, with one client on each in `room`. */
+export interface RedisPair {
+  redis: TestRedis;
+  a: Instance;
+  b: Instance;
+  x: TestClient;
+  y: TestClient;
+  stop(): Promise<void>;
+}
+
+export async function startRedisPair(name: string, room: string, [subA, subB]: [string, string]): Promise<RedisPair> {
+  await prepareInstances();
+  const redis = await startRedis();
+  const [a, b] = await Promise.all([startInstance(`${name}-a`, { REDIS_URL: redis.url }), startInstance(`${name}-b`, { REDIS_URL: redis.url })]);
+  await Promise.all([a, b].map((i) => i.waitForLog((l) => l.msg === "redis broker connected", 5000, "broker connected")));
+  const [x, y] = await Promise.all([a.client({ sub: subA }), b.client({ sub: subB })]);
+  await Promise.all([x.request("join", { rooms: [room] }), y.request("join", { rooms: [room] })]);
+  return {
+    redis, a, b, x, y,
+    async stop() {
+      x.close();
+      y.close();
+      await Promise.all([a.stop(), b.stop()]);
+      await redis.stop();
+    },
+  };
 }

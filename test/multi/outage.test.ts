@@ -7,13 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createEmitter, type Emitter } from "../../shared/emitter.ts";
-import { prepareInstances, ready, restEmit, startInstance, type Instance, type LogLine } from "../helpers/instances.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { BROKER_DOWN_LOG, BROKER_UP_LOG, ready, restEmit, startRedisPair, type Instance, type LogLine, type RedisPair } from "../helpers/instances.ts";
+import type { TestRedis } from "../helpers/redis.ts";
 import type { TestClient } from "../helpers/ws-client.ts";
 
-const DOWN = "redis broker disconnected; cross-instance delivery paused, reconnecting";
-const UP = "redis broker reconnected and resubscribed";
+const DOWN = BROKER_DOWN_LOG;
+const UP = BROKER_UP_LOG;
 
+let pair: RedisPair;
 let redis: TestRedis;
 let a: Instance;
 let b: Instance;
@@ -21,20 +22,11 @@ let x: TestClient;
 let y: TestClient;
 
 beforeAll(async () => {
-  await prepareInstances();
-  redis = await startRedis();
-  [a, b] = await Promise.all([startInstance("out-a", { REDIS_URL: redis.url }), startInstance("out-b", { REDIS_URL: redis.url })]);
-  await Promise.all([a, b].map((i) => i.waitForLog((l) => l.msg === "redis broker connected", 5000, "broker connected")));
-  [x, y] = await Promise.all([a.client({ sub: "xavier" }), b.client({ sub: "yvonne" })]);
-  await Promise.all([x.request("join", { rooms: ["r"] }), y.request("join", { rooms: ["r"] })]);
+  pair = await startRedisPair("out", "r", ["xavier", "yvonne"]);
+  ({ redis, a, b, x, y } = pair);
 }, 60_000);
 
-afterAll(async () => {
-  x?.close();
-  y?.close();
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-});
+afterAll(() => pair?.stop());
 
 const count = (client: TestClient, event: string) => client.frames.filter((f) => f.event === event).length;
 const errors = (i: Instance) => i.logs.filter((l: LogLine) => l.level >= 50).map((l) => l.msg);

@@ -11,13 +11,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createEmitter, type Emitter } from "../../shared/emitter.ts";
-import { prepareInstances, restEmit, startInstance, type Instance } from "../helpers/instances.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { BROKER_DOWN_LOG, BROKER_UP_LOG, restEmit, startRedisPair, type Instance, type RedisPair } from "../helpers/instances.ts";
+import type { TestRedis } from "../helpers/redis.ts";
 import type { TestClient } from "../helpers/ws-client.ts";
 
-const DOWN = "redis broker disconnected; cross-instance delivery paused, reconnecting";
-const UP = "redis broker reconnected and resubscribed";
+const DOWN = BROKER_DOWN_LOG;
+const UP = BROKER_UP_LOG;
 
+let pair: RedisPair;
 let redis: TestRedis;
 let a: Instance;
 let b: Instance;
@@ -25,20 +26,11 @@ let x: TestClient;
 let y: TestClient;
 
 beforeAll(async () => {
-  await prepareInstances();
-  redis = await startRedis();
-  [a, b] = await Promise.all([startInstance("load-a", { REDIS_URL: redis.url }), startInstance("load-b", { REDIS_URL: redis.url })]);
-  await Promise.all([a, b].map((i) => i.waitForLog((l) => l.msg === "redis broker connected", 5000, "broker connected")));
-  [x, y] = await Promise.all([a.client({ sub: "local" }), b.client({ sub: "remote" })]);
-  await Promise.all([x.request("join", { rooms: ["load"] }), y.request("join", { rooms: ["load"] })]);
+  pair = await startRedisPair("load", "load", ["local", "remote"]);
+  ({ redis, a, b, x, y } = pair);
 }, 60_000);
 
-afterAll(async () => {
-  x?.close();
-  y?.close();
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-});
+afterAll(() => pair?.stop());
 
 /** A numbered stream sent one after the other; remembers which numbers were accepted when. */
 class Stream {
