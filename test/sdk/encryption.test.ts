@@ -5,23 +5,15 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { createClient, type SwitchboardClient } from "../../shared/client/index.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { Recorder, staysFalse, waitFor } from "./helpers.ts";
+import type { TestServer } from "../helpers/server.ts";
+import { deferCleanup, Recorder, runCleanup, sdkServer, staysFalse, waitFor } from "./helpers.ts";
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const s = await startServer({ allowedRooms: ["room-*"], ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
+afterEach(runCleanup);
+const server = sdkServer;
 
 function client(s: TestServer, options: Partial<Parameters<typeof createClient>[0]> = {}): SwitchboardClient {
   const c = createClient({ url: s.ws, token: () => s.token({ sub: "hana" }), reconnect: { minDelayMs: 10, maxDelayMs: 50 }, ...options });
-  cleanup.push(() => c.close());
+  deferCleanup(() => c.close());
   return c;
 }
 

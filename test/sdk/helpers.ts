@@ -2,7 +2,8 @@
  * Timed waits and recorders for SDK tests: every wait fails with a label after its timeout
  * instead of sleeping a fixed time.
  */
-import type { SwitchboardClient } from "../../shared/client/index.ts";
+import { createClient, type SwitchboardClient } from "../../shared/client/index.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
 import type { ClientState, CloseEvent, JoinResult, ServerFrame } from "../../shared/client/index.ts";
 
 /** Resolves with the first truthy value of `check`, polled every 10 ms. */
@@ -71,4 +72,32 @@ export class Recorder {
   waitForState(state: ClientState, occurrence = 1, timeoutMs = 5000): Promise<void> {
     return waitFor(() => this.count(state) >= occurrence, timeoutMs, `state "${state}" #${occurrence}`).then(() => undefined);
   }
+}
+
+// ---- per-test resources: servers and clients a test made are stopped after it -------------
+
+const cleanups: Array<() => unknown> = [];
+
+/** Registers something to undo after the current test (register `afterEach(runCleanup)` per file). */
+export function deferCleanup(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+
+/** Runs the registered cleanups, newest first. */
+export async function runCleanup(): Promise<void> {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+}
+
+/** A real server for one test (rooms `room-*` allowed), stopped after it. */
+export async function sdkServer(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
+  const s = await startServer({ allowedRooms: ["room-*"], ...options });
+  deferCleanup(() => s.stop());
+  return s;
+}
+
+/** An SDK client for one test, closed after it. */
+export function sdkClient(options: Parameters<typeof createClient>[0]): SwitchboardClient {
+  const c = createClient(options);
+  deferCleanup(() => c.close());
+  return c;
 }

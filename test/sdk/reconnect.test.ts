@@ -5,28 +5,12 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { MemoryBroker, MemoryBus } from "../../server/broker/memory.ts";
-import { createClient, type SwitchboardClient } from "../../shared/client/index.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { Recorder, staysFalse, waitFor } from "./helpers.ts";
+import { deferCleanup, Recorder, runCleanup, sdkClient, sdkServer, staysFalse, waitFor } from "./helpers.ts";
 
 const FAST = { minDelayMs: 20, maxDelayMs: 200, factor: 2, jitter: 0.5 };
-const cleanup: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const s = await startServer({ allowedRooms: ["room-*"], ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-function client(options: Parameters<typeof createClient>[0]): SwitchboardClient {
-  const c = createClient(options);
-  cleanup.push(() => c.close());
-  return c;
-}
+afterEach(runCleanup);
+const server = sdkServer;
+const client = sdkClient;
 
 describe("SDK reconnect", () => {
   test("after a server restart on the same port it reconnects, re-joins its rooms and receives room messages again", async () => {
@@ -125,7 +109,7 @@ describe("SDK reconnect", () => {
         },
       },
     });
-    cleanup.push(() => fake.stop(true));
+    deferCleanup(() => fake.stop(true));
     const c = client({ url: `ws://127.0.0.1:${fake.port}/ws`, token: "t", encryption: "off", heartbeatMs: 50, heartbeatTimeoutMs: 150, reconnect: FAST });
     const rec = new Recorder(c);
     await c.connect();

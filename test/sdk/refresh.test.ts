@@ -3,26 +3,12 @@
  * function, reconnects with a fresh token after 4009, and stops after 4009 with a fixed token.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { createClient, decodeJwtExp, type SwitchboardClient } from "../../shared/client/index.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
-import { Recorder, staysFalse, waitFor } from "./helpers.ts";
+import { decodeJwtExp } from "../../shared/client/index.ts";
+import { Recorder, runCleanup, sdkClient, sdkServer, staysFalse, waitFor } from "./helpers.ts";
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
-  const s = await startServer({ allowedRooms: ["room-*"], ...options });
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-function client(options: Parameters<typeof createClient>[0]): SwitchboardClient {
-  const c = createClient(options);
-  cleanup.push(() => c.close());
-  return c;
-}
+afterEach(runCleanup);
+const server = sdkServer;
+const client = sdkClient;
 
 describe("SDK token refresh", () => {
   test("decodeJwtExp reads exp (ms) without verifying, and nothing from a non-JWT", async () => {
