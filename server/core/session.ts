@@ -31,8 +31,6 @@ export interface SessionHost {
   countOutbound(frames: number): void;
 }
 
-const INTERCEPTED = new Set<string>([Events.HEARTBEAT, Events.AUTHENTICATE, Events.JOIN, Events.LEAVE, SwitchboardEvents.REFRESH]);
-
 export class Session {
   /** Auth timers before authentication (the token expiry is in the hub's ExpiryQueue). */
   private timer: unknown;
@@ -257,4 +255,3 @@ function roomsOf(data: unknown): string[] | undefined {
   return rooms;
 }
 
-export { INTERCEPTED };

@@ -15,7 +15,7 @@
 import { CloseCodes, describeCloseCode } from "../close-codes.ts";
 import { SwitchboardEvents, WebSocketEvents as Events } from "../constants.ts";
 import type { AckData, ConnectedData, HeartbeatReply, JoinResult, LeaveResult } from "../protocol.ts";
-import { backoffDelay, resolveReconnect } from "./backoff.ts";
+import { backoffDelay } from "./backoff.ts";
 import { Connection, type ConnectionHandlers } from "./connection.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { Listeners } from "./listeners.ts";
