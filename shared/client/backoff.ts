@@ -1,7 +1,7 @@
 /**
  * @module shared/client/backoff
- * Exponential backoff with jitter. Pure functions: the random source is a parameter, so the
- * bounds can be tested exactly.
+ * The SDK's reconnect settings: defaults and validation. The delays come from the project's one
+ * backoff helper (shared/backoff.ts), re-exported here.
  */
 import type { ReconnectOptions } from "./types.ts";
 
@@ -25,15 +25,4 @@ export function resolveReconnect(input: Partial<ReconnectOptions> = {}): Reconne
   return o;
 }
 
-/** The delay range of attempt `attempt` (0-based): `[ceiling × (1 − jitter), ceiling]`. */
-export function backoffBounds(attempt: number, o: ReconnectOptions): { min: number; max: number } {
-  const ceiling = Math.min(o.maxDelayMs, o.minDelayMs * o.factor ** Math.max(0, attempt));
-  return { min: ceiling * (1 - o.jitter), max: ceiling };
-}
-
-/** A delay drawn uniformly within `backoffBounds(attempt)`; `random()` must be in [0, 1). */
-export function backoffDelay(attempt: number, o: ReconnectOptions, random: () => number = Math.random): number {
-  const { min, max } = backoffBounds(attempt, o);
-  const r = Math.min(Math.max(random(), 0), 1);
-  return min + (max - min) * r;
-}
+export { backoffBounds, backoffDelay } from "../backoff.ts";
