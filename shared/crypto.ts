@@ -12,13 +12,34 @@
  * plaintext = UTF-8 JSON of the inner frame (`{event, data}`, plus `seq`/`room` from history
  * rooms, plus `id` on client requests). No AAD, so an Ignis-documented client can decrypt.
  *
- * IVs (12 bytes) are never random here but built as `direction (4 bytes) ‖ counter (8 bytes)`,
- * both big-endian: direction 1 = server→client, 2 = client→server; the counter starts at 1 and
- * grows by one per frame. Why: one key serves both directions, so the prefix keeps their IVs
- * disjoint (no IV reuse, ever) and makes a frame reflected back to its sender fail; the counter
- * lets the receiver reject replayed or reordered frames with O(1) state. A receiver accepts a
- * frame only when its direction matches and its counter is above the last accepted one (gaps
- * are allowed); the counter advances only after the tag verified.
+ * IVs (12 bytes). A sender here never draws them at random but builds `direction (4 bytes) ‖
+ * counter (8 bytes)`, both big-endian: direction 1 = server→client, 2 = client→server; the counter
+ * starts at 1 and grows by one per frame. One key serves both directions, so the prefix keeps
+ * the two sides' IVs disjoint, and the counter gives O(1) replay protection. (A peer's random IV
+ * meets one of ours with probability (our frames)/2^96: the usual bound of random IVs.)
+ * A receiver (server and SDK alike) accepts two kinds of inbound IV, because clients that follow
+ * SPEC §5 / the Ignis docs draw a fresh random IV per frame and were never told about the layout:
+ *   - "counted": the peer's direction prefix and a counter below 2^53 (the SDK's layout). Accepted
+ *     only when the counter is above the last accepted one (gaps allowed); a lower or equal one is
+ *     refused as replayed or reordered. O(1) state, nothing allocated.
+ *   - any other IV ("random"). Refused when it is one this receiver sealed with itself (own
+ *     prefix, counter 1…frames sent): that is a reflected frame. Otherwise accepted once: the
+ *     receiver remembers the last RANDOM_IV_MEMORY (1024) distinct random IVs of the session
+ *     exactly (IvMemory) and refuses one seen among them as a replay. Limits, stated as the
+ *     contract: after 1024 newer random IVs an IV is forgotten and a replay of that old frame is
+ *     accepted again; random-IV frames have no order, so reordering them is not detected.
+ * A random IV lands in the "counted" class with probability 2^-43 and in the "reflected" class
+ * with probability (frames sent)/2^96, so a random-IV client is practically never refused.
+ * Counters and the memory change only after the tag verified: forged frames leave no trace, and
+ * only the key holder can fill the memory. Every refusal is a rejected `open`/`decrypt`; what the
+ * server then does is in server/encryption/ecdh.ts (an encrypted `error`, the session stays).
+ * Cost, measured with scripts/iv-memory-cost.ts (1,000 built-in ECDH server sessions, Bun
+ * 1.4.5, heapUsed after a full GC, per session): counted (SDK) frames only, 0 to 1,024 of them:
+ * nothing (−37…+53 B, GC noise), as the memory is made on the first random-IV frame; random-IV
+ * frames: 1 → 1.4 KB, 64 → 1.4 KB, 65 → 2.7 KB (the ring doubles from 64 slots), 1,024 and
+ * more → 16.6 KB, flat (so ≈16.6 MB per 1,000 random-IV clients at most). A Set of base64 IV
+ * strings measured 78–110 KB per full session, hence typed arrays. test/unit/iv-memory.test.ts
+ * keeps these bounds.
  *
  * Client use (the SDK builds on this):
  *   const keys = await createClientKeys();
@@ -30,6 +51,10 @@
  * `decrypt` and `encrypt` each settle in call order, so calling them straight from the socket's
  * message handler / send path keeps frame order.
  */
+
+import { IvMemory, RANDOM_IV_MEMORY } from "./iv-memory.ts";
+
+export { IvMemory, RANDOM_IV_MEMORY };
 
 export const HKDF_INFO = "ignis-ecdh-p256-aes-256-gcm-v1";
 export const PUBLIC_KEY_BYTES = 65;
@@ -160,19 +185,23 @@ function makeIv(direction: Direction, counter: number): Uint8Array<ArrayBuffer> 
   return iv;
 }
 
+/** Prefix and counter of an IV; `counter` is -1 when it is 2^53 or more (then not the layout). */
 function readIv(iv: Uint8Array<ArrayBuffer>): { direction: number; counter: number } {
   const view = new DataView(iv.buffer);
-  return { direction: view.getUint32(0), counter: view.getUint32(4) * TWO_32 + view.getUint32(8) };
+  const high = view.getUint32(4);
+  return { direction: view.getUint32(0), counter: high < 0x200000 ? high * TWO_32 + view.getUint32(8) : -1 };
 }
 
 /**
- * One direction-aware AES-GCM channel over a derived key. `seal` and `open` are each serialised
- * (each call settles after the previous one), so results come back in call order and the
- * replay counter is checked in the order frames arrived.
+ * One direction-aware AES-GCM channel over a derived key, with the receive rules of the module
+ * header. `seal` and `open` are each serialised (each call settles after the previous one), so
+ * results come back in call order and the replay checks run in the order frames arrived.
  */
 export class FrameCipher {
   private sent = 0;
   private accepted = 0;
+  /** Made on the first random-IV frame only. */
+  private randomIvs: IvMemory | undefined;
   private sealing: Promise<unknown> = Promise.resolve();
   private opening: Promise<unknown> = Promise.resolve();
 
@@ -180,6 +209,7 @@ export class FrameCipher {
     private readonly key: CryptoKey,
     private readonly sends: Direction,
     private readonly receives: Direction,
+    private readonly randomIvMemory: number = RANDOM_IV_MEMORY,
   ) {}
 
   /** Encrypts UTF-8 text into `{iv, ct}`. */
@@ -207,10 +237,13 @@ export class FrameCipher {
     const ct = fromBase64(ctText);
     if (iv.length !== IV_BYTES || ct.length < TAG_BYTES) throw new Error("malformed encrypted payload");
     const { direction, counter } = readIv(iv);
-    if (direction !== this.receives) throw new Error("frame sealed for the other direction");
-    if (counter <= this.accepted) throw new Error("replayed or reordered frame");
+    if (direction === this.sends && counter >= 1 && counter <= this.sent) throw new Error("reflected frame: sealed for the other direction");
+    const counted = direction === this.receives && counter >= 0;
+    if (counted && counter <= this.accepted) throw new Error("replayed or reordered frame");
+    if (!counted && this.randomIvs?.has(iv)) throw new Error("replayed frame: random IV seen before");
     const plain = await subtle().decrypt({ name: "AES-GCM", iv }, this.key, ct);
-    this.accepted = counter;
+    if (counted) this.accepted = counter;
+    else (this.randomIvs ??= new IvMemory(this.randomIvMemory)).add(iv);
     return decoder.decode(plain);
   }
 }

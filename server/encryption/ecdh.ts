@@ -11,8 +11,15 @@
  *     before installing the codec).
  *   - `encode`: every later frame becomes `{"event":"encrypted","data":{"iv","ct"}}` whose
  *     plaintext is `{event, data}` (+ `seq`/`room` when the frame has them).
- *   - `decode`: opens an inbound `encrypted` frame's data to the inner frame's JSON text; rejects
- *     forged, reflected, replayed and malformed payloads (see shared/crypto for the IV rules).
+ *   - `decode`: opens an inbound `encrypted` frame's data to the inner frame's JSON text. It
+ *     accepts the SDK's counted IVs and the random IVs of SPEC §5 / Ignis-documented clients, and
+ *     rejects forged, reflected, replayed and malformed payloads (shared/crypto states the IV rules
+ *     and the cost of the per-session random-IV memory).
+ *   - A rejected frame: the session answers an encrypted `error` "Decryption failed", plus a
+ *     failed `ack` (code `invalid_format`) when the outer frame carries an `id` (the inner `id`
+ *     is unreadable); the frame has no other effect and the connection stays open. Kept rather
+ *     than closing because a refusal proves nothing against the client (a network replay or a
+ *     bug in its crypto) and the rate limit already bounds the cost of a stream of bad frames.
  * An invalid key (not a string, not base64, not 65 bytes, not on the curve) throws, which the
  * auth flow turns into `error` "Encryption handshake failed" and close 4004.
  */

@@ -11,7 +11,7 @@ import { customCodecFactory } from "../../server/encryption/custom.ts";
 import { createEcdhSession, ecdhCodecFactory } from "../../server/encryption/ecdh.ts";
 import type { ClientRecord } from "../../server/core/registry.ts";
 import type { OutboundFrame } from "../../shared/protocol.ts";
-import { createClientKeys, deriveSession, fromBase64, toBase64 } from "../../shared/crypto.ts";
+import { createClientKeys, deriveSession, Direction, FrameCipher, fromBase64, RANDOM_IV_MEMORY, toBase64 } from "../../shared/crypto.ts";
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 /** Written out here (not imported) so that the cross-check pins the SPEC §5 value. */
@@ -51,6 +51,15 @@ function c2sIv(counter: number): Buffer {
   iv.writeBigUInt64BE(BigInt(counter), 4);
   return iv;
 }
+
+/** A server-side FrameCipher over a known raw key, so node:crypto can seal frames for it. */
+async function serverCipher(randomIvMemory?: number): Promise<{ key: Buffer; cipher: FrameCipher }> {
+  const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32)));
+  const aes = await crypto.subtle.importKey("raw", key, "AES-GCM", false, ["encrypt", "decrypt"]);
+  return { key, cipher: new FrameCipher(aes, Direction.SERVER_TO_CLIENT, Direction.CLIENT_TO_SERVER, randomIvMemory) };
+}
+
+const randomIv = () => Buffer.from(crypto.getRandomValues(new Uint8Array(12)));
 
 function flipLastByte(text: string): string {
   const bytes = fromBase64(text);
@@ -181,6 +190,66 @@ describe("frame encryption", () => {
     const server = await createEcdhSession(keys.publicKey);
     await expect(deriveSession(keys, "AAAA", server.salt!)).rejects.toThrow();
     await expect(deriveSession(keys, server.serverPublicKey!, toBase64(new Uint8Array(16)))).rejects.toThrow();
+  });
+});
+
+describe("inbound IV rules: counted (SDK layout), random (SPEC §5 clients), reflected", () => {
+  const inner = JSON.stringify({ event: "heartbeat", id: "x" });
+
+  test("a random IV is accepted once; the same IV again is refused as a replay, a fresh one is accepted", async () => {
+    const { key, cipher } = await serverCipher();
+    const frame = nodeEncrypt(key, randomIv(), inner);
+    expect(await cipher.open(frame)).toBe(inner);
+    await expect(cipher.open(frame)).rejects.toThrow("replayed");
+    await expect(cipher.open(nodeEncrypt(key, Buffer.from(fromBase64(frame.iv)), "{}"))).rejects.toThrow("replayed");
+    expect(await cipher.open(nodeEncrypt(key, randomIv(), inner))).toBe(inner);
+  });
+
+  test("the SDK layout keeps its counter check while random IVs are interleaved", async () => {
+    const { key, cipher } = await serverCipher();
+    expect(await cipher.open(nodeEncrypt(key, c2sIv(5), inner))).toBe(inner);
+    expect(await cipher.open(nodeEncrypt(key, randomIv(), inner))).toBe(inner);
+    await expect(cipher.open(nodeEncrypt(key, c2sIv(5), inner))).rejects.toThrow("replayed or reordered");
+    await expect(cipher.open(nodeEncrypt(key, c2sIv(3), inner))).rejects.toThrow("replayed or reordered");
+    expect(await cipher.open(nodeEncrypt(key, c2sIv(9), inner))).toBe(inner);
+    // Prefix 2 with a counter of 2^53 or more is not the SDK's layout: a random IV, remembered.
+    const big = c2sIv(0);
+    big.writeUInt32BE(0x200000, 4);
+    const bigFrame = nodeEncrypt(key, big, inner);
+    expect(await cipher.open(bigFrame)).toBe(inner);
+    await expect(cipher.open(bigFrame)).rejects.toThrow("random IV seen before");
+    expect(await cipher.open(nodeEncrypt(key, c2sIv(10), inner))).toBe(inner);
+  });
+
+  test("a frame the server sealed is refused when sent back; a server-prefix IV it never used is a random IV", async () => {
+    const { key, cipher } = await serverCipher();
+    const sent = await cipher.seal(inner);
+    await expect(cipher.open(sent)).rejects.toThrow("reflected");
+    const unused = Buffer.alloc(12);
+    unused.writeUInt32BE(Direction.SERVER_TO_CLIENT, 0);
+    unused.writeUInt32BE(1000, 8);
+    expect(await cipher.open(nodeEncrypt(key, unused, inner))).toBe(inner);
+    await expect(cipher.open(nodeEncrypt(key, unused, inner))).rejects.toThrow("replayed");
+  });
+
+  test("a forged random-IV frame is refused and not remembered: the genuine frame with that IV still opens", async () => {
+    const { key, cipher } = await serverCipher();
+    const genuine = nodeEncrypt(key, randomIv(), inner);
+    await expect(cipher.open({ iv: genuine.iv, ct: flipLastByte(genuine.ct) })).rejects.toThrow();
+    expect(await cipher.open(genuine)).toBe(inner);
+  });
+
+  test(`the IV memory is bounded (default ${RANDOM_IV_MEMORY}): after N+1 distinct random IVs the oldest is forgotten`, async () => {
+    const { key, cipher } = await serverCipher(3);
+    const frames = Array.from({ length: 4 }, () => nodeEncrypt(key, randomIv(), inner));
+    for (const frame of frames.slice(0, 3)) expect(await cipher.open(frame)).toBe(inner);
+    await expect(cipher.open(frames[0]!)).rejects.toThrow("replayed");
+    expect(await cipher.open(frames[3]!)).toBe(inner);
+    // frames[0] fell out of the window: its replay is accepted (the documented limit) …
+    expect(await cipher.open(frames[0]!)).toBe(inner);
+    // … and remembering it again pushed out frames[1]; the newest ones are still refused.
+    expect(await cipher.open(frames[1]!)).toBe(inner);
+    for (const frame of [frames[3]!, frames[0]!, frames[1]!]) await expect(cipher.open(frame)).rejects.toThrow("replayed");
   });
 });
 
