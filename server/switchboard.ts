@@ -17,7 +17,7 @@ import { RedisHistory } from "./cluster/redis-history.ts";
 import { supportsCommands } from "./broker/commands.ts";
 import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
-import { errorBody } from "./api/errors.ts";
+import { errorBody, notFound } from "./api/errors.ts";
 import { customCodecFactory } from "./encryption/custom.ts";
 import { ecdhCodecFactory } from "./encryption/ecdh.ts";
 import { createLogger } from "./logger.ts";
@@ -150,7 +150,7 @@ export class Switchboard extends LibraryFacade {
     });
     http.get("/admin", (c) => this.dashboard(c.req.raw));
     http.get("/admin/*", (c) => this.dashboard(c.req.raw));
-    http.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+    http.notFound(notFound);
     return http;
   }
 

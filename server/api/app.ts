@@ -13,7 +13,7 @@ import type { Target } from "../core/target.ts";
 import type { Logger } from "../core/types.ts";
 import type { AuditLog } from "./audit.ts";
 import type { AuthVariables } from "./auth.ts";
-import { errorBody, handleError } from "./errors.ts";
+import { errorBody, handleError, notFound } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { registerEmitRoutes } from "./routes-emit.ts";
 import { registerQueryRoutes } from "./routes-query.ts";
@@ -52,7 +52,7 @@ export function createApi(o: ApiOptions): ApiApp {
   });
   app.use("*", bodyLimit({ maxSize: o.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json(errorBody("payload_too_large", "body: larger than the accepted size"), 413) }));
   app.onError((err, c) => handleError(err, c, (e) => o.log.error({ err: String(e), path: c.req.path }, "unhandled API error")));
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound(notFound);
 
   app.get("/health", (c) => c.json({ status: "ok" as const }));
   app.get("/ready", (c) => {

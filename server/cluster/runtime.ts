@@ -29,8 +29,7 @@ import { ControlRouter } from "./router.ts";
 import type { ClusterView } from "./view.ts";
 
 /**
- * After Redis comes back, instances reconnect up to the broker's backoff cap (2 s, +20 % jitter)
- * apart; an instance is not reported down before it had that long to republish.
+ * After Redis comes back, instances reconnect up to the broker's backoff cap (2 s) apart; an instance is not reported down before it had that long to republish.
  */
 const RECONNECT_SPREAD_MS = 3000;
 

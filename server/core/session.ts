@@ -9,6 +9,7 @@
  */
 import { CloseCodes, ErrorMessages, AckErrorCodes, type CloseCodeInfo } from "../../shared/close-codes.ts";
 import { WebSocketClientStates as States, WebSocketEvents as Events, SwitchboardEvents } from "../../shared/constants.ts";
+import { parseJsonObject } from "../../shared/json.ts";
 import type { InboundFrame, OutboundFrame } from "../../shared/protocol.ts";
 import type { Clock } from "./clock.ts";
 import type { Connection } from "./connection.ts";
@@ -231,14 +232,8 @@ export class Session {
 }
 
 function parseFrame(text: string): (InboundFrame & Record<string, unknown>) | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const frame = value as Record<string, unknown>;
+  const frame = parseJsonObject(text);
+  if (!frame) return undefined;
   if (typeof frame.event !== "string" || frame.event.length === 0) return undefined;
   if (frame.id !== undefined && typeof frame.id !== "string") delete frame.id;
   return frame as InboundFrame & Record<string, unknown>;
