@@ -50,15 +50,15 @@ export function createMetrics({ hub, broker, adminConnections }: MetricsSources)
     name: "switchboard_connections", help: "Open client connections by state", labelNames: ["state"], registers: [registry],
     collect() {
       const byState = new Map<string, number>([["unauthorized", 0], ["authenticating", 0], ["authenticated", 0]]);
-      for (const session of hub.sessions.values()) byState.set(session.state, (byState.get(session.state) ?? 0) + 1);
+      for (const [state, n] of hub.countByState()) byState.set(state, n);
       for (const [state, n] of byState) this.set({ state }, n);
     },
   });
   const gauge = (name: string, help: string, read: () => number) =>
     new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.registry.codecMembers().size);
-  gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.registry.roomCount);
-  gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.registry.userCount);
+  gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.counts().encrypted);
+  gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.counts().rooms);
+  gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.counts().users);
   gauge("switchboard_admin_connections", "Authenticated admin channel sockets", adminConnections);
   gauge("switchboard_broker_up", "1 while the broker is connected", () => (broker.connected ? 1 : 0));
   gauge("switchboard_broker_publish_seconds_max", "Slowest broker publish since start", () => hub.stats.publishMsMax / 1000);

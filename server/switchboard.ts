@@ -169,9 +169,10 @@ export class Switchboard extends LibraryFacade {
       view: this.view,
       audit: this.audit,
       emit: async (target, event, data, by) => {
-        const recipients = await this.view.countRecipients(target);
-        await this.hub.emit(target, event, data, by);
-        return recipients;
+        let audience: Promise<number> | undefined;
+        const countAudience = () => (audience = this.view.countRecipients(target));
+        await this.hub.emit(target, event, data, { by, countAudience });
+        return audience ?? this.view.countRecipients(target);
       },
       readiness: () => ({ kind: this.broker.kind, connected: this.broker.connected }),
       history: async (room, limit) => {

@@ -98,7 +98,7 @@ class RedisClusterRuntime implements ClusterRuntime {
     const { instanceId, presenceTtlMs, log } = this.o;
     const redis = this.redis;
     const local = new LocalView(hub, rates);
-    const presence = new PresencePublisher({ hub, broker: redis, rates, instanceId, ttlMs: presenceTtlMs, log });
+    const presence = new PresencePublisher({ hub, broker: redis, local, instanceId, ttlMs: presenceTtlMs, log });
     const reader = new PresenceReader(redis, instanceId);
     const commands = new RemoteCommands({ instanceId, broker: redis, local, log });
     const feed = new EventFeed({ instanceId, broker: redis });

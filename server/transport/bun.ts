@@ -111,7 +111,8 @@ export class BunTransport {
    * auth timeout), so it cannot exhaust memory or crowd out clients that do authenticate.
    */
   get unauthenticated(): number {
-    return this.hub.sessions.size - this.hub.authenticated.size + this.adminPending + this.opening;
+    const { connections, authenticated } = this.hub.counts();
+    return connections - authenticated + this.adminPending + this.opening;
   }
 
   private tooManyUnauthenticated(): boolean {
@@ -144,7 +145,7 @@ export class BunTransport {
     if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
     if (!this.originAllowed(req.headers.get("origin"))) return plain(403, "Origin not allowed");
     const max = this.options.maxConnections;
-    if (max > 0 && this.hub.sessions.size + this.opening >= max) return plain(503, "Too many connections");
+    if (max > 0 && this.hub.counts().connections + this.opening >= max) return plain(503, "Too many connections");
     if (this.tooManyUnauthenticated()) return plain(503, "Too many unauthenticated connections");
     this.hub.attachPublisher(server);
     const data: SocketData = {
