@@ -4,7 +4,10 @@
  * instances can live in one process). Gauges and counters are read from the hub at scrape time:
  * nothing is added to the message hot path beyond the hub's own integer counters.
  */
+import type { Context } from "hono";
 import client from "prom-client";
+import { errorBody } from "./api/errors.ts";
+import { bearerToken, roleAllows, type RoleResolver } from "./auth/roles.ts";
 import type { Broker } from "./broker/broker.ts";
 import type { Hub } from "./core/hub.ts";
 
@@ -12,6 +15,8 @@ export interface MetricsSources {
   hub: Hub;
   broker: Broker;
   adminConnections: () => number;
+  /** Audit entries dropped because the audit queue was full. */
+  auditDropped?: () => number;
 }
 
 /** Keeps a prom-client counter equal to a monotonic source value. */
@@ -42,7 +47,7 @@ function labelledCounter(registry: client.Registry, name: string, help: string, 
   });
 }
 
-export function createMetrics({ hub, broker, adminConnections }: MetricsSources): client.Registry {
+export function createMetrics({ hub, broker, adminConnections, auditDropped = () => 0 }: MetricsSources): client.Registry {
   const registry = new client.Registry();
   registry.setDefaultLabels({ instance_id: hub.options.instanceId });
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
@@ -68,7 +73,18 @@ export function createMetrics({ hub, broker, adminConnections }: MetricsSources)
   mirroredCounter(registry, "switchboard_broker_publishes_total", "Broker publishes", () => hub.stats.publishes);
   mirroredCounter(registry, "switchboard_broker_publish_failures_total", "Broker publishes that failed", () => hub.stats.publishFailures);
   mirroredCounter(registry, "switchboard_broker_publish_seconds_total", "Time spent in broker publishes", () => hub.stats.publishMsTotal / 1000);
+  mirroredCounter(registry, "switchboard_audit_dropped_total", "Audit entries dropped because the audit queue was full", auditDropped);
   labelledCounter(registry, "switchboard_auth_failures_total", "Refused authentications by reason", "reason", () => hub.stats.authFailures);
   labelledCounter(registry, "switchboard_close_codes_total", "Closed connections by close code", "code", () => hub.stats.closeCodes);
   return registry;
+}
+
+/** `GET /metrics`: the scrape needs a token whose role may read (401 without one, 403 for an emitter). */
+export function metricsHandler(registry: client.Registry, roles: RoleResolver): (c: Context) => Promise<Response> {
+  return async (c) => {
+    const who = await roles.resolve(bearerToken(c.req.header("authorization")));
+    if (!who) return c.json(errorBody("unauthorized", "missing or invalid bearer token"), 401);
+    if (!roleAllows(who.role, "read")) return c.json(errorBody("forbidden", `the ${who.role} role may not read`), 403);
+    return c.text(await registry.metrics(), 200, { "content-type": registry.contentType });
+  };
 }

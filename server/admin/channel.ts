@@ -12,7 +12,7 @@
  */
 import { CloseCodes, ErrorMessages } from "../../shared/close-codes.ts";
 import { parseJsonObject } from "../../shared/json.ts";
-import type { AdminStreamEventName, AdminStreamEvents } from "../../shared/admin.ts";
+import type { AdminStreamEventName, StreamEvent } from "../../shared/admin.ts";
 import type { RoleResolver, Role } from "../auth/roles.ts";
 import type { ClusterView } from "../cluster/view.ts";
 import type { Logger } from "../core/types.ts";
@@ -47,7 +47,7 @@ export interface AdminConnection {
   closed?: boolean;
 }
 
-export type StreamEvent = { [K in AdminStreamEventName]: { event: K; data: AdminStreamEvents[K] } }[AdminStreamEventName];
+export type { StreamEvent };
 
 const SNAPSHOT_PAGE = 50;
 

@@ -9,8 +9,8 @@
  * streams its own events locally).
  */
 import type { AdminStreamEventName } from "../../shared/admin.ts";
-import { toStreamEvent } from "../admin/feed.ts";
-import type { StreamEvent } from "../admin/channel.ts";
+import { toStreamEvent } from "./stream-events.ts";
+import type { StreamEvent } from "../../shared/admin.ts";
 import { parseJsonObject } from "../../shared/json.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { HubEvents } from "../core/events.ts";

@@ -6,7 +6,7 @@
  */
 import { parseJsonObject } from "../../shared/json.ts";
 import type { CommandCapable } from "../broker/commands.ts";
-import { MemoryAuditLog, type AuditEntry, type AuditLog } from "../api/audit.ts";
+import { MemoryAuditLog, type AuditEntry, type AuditLog } from "../audit/log.ts";
 import type { Logger } from "../core/types.ts";
 import { AUDIT_KEY } from "./keys.ts";
 

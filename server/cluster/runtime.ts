@@ -10,7 +10,7 @@
  * `cluster.attach(hub, rates)` gives the view; `start()` after the hub started, `stop()` before
  * the hub shuts down (so the presence records can be removed while Redis is still connected).
  */
-import { MemoryAuditLog, type AuditLog } from "../api/audit.ts";
+import { MemoryAuditLog, type AuditLog } from "../audit/log.ts";
 import type { Broker } from "../broker/broker.ts";
 import { supportsCommands, type CommandCapable } from "../broker/commands.ts";
 import type { Hub } from "../core/hub.ts";
