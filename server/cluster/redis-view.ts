@@ -12,6 +12,7 @@ import { WebSocketClientStates } from "../../shared/constants.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Hub } from "../core/hub.ts";
 import { matchesFilter, type ClientFilter, type ClientInfo, type RoomInfo } from "../core/queries.ts";
+import { isOwnIdRoom } from "../core/registry.ts";
 import type { Target } from "../core/target.ts";
 import type { Logger } from "../core/types.ts";
 import type { InstanceMeta } from "./keys.ts";
@@ -160,7 +161,7 @@ export class RedisView implements ClusterView {
     ]);
     const addressed = (c: ClientInfo) => isAuthenticated(c) && ("user" in target ? c.userId === target.user : "room" in target ? c.rooms.includes(target.room) : true);
     const gone = found.filter((c) => skip.has(c.id) && addressed(c)).length;
-    const ownId = found.filter((c) => "room" in target && c.id === target.room && isAuthenticated(c) && !skip.has(c.id)).length;
+    const ownId = found.filter((c) => "room" in target && isOwnIdRoom(c.id, target.room) && isAuthenticated(c) && !skip.has(c.id)).length;
     return Math.max(0, total - gone) + ownId;
   }
 
