@@ -29,7 +29,7 @@ import { LocalDirectory, type LocalCounts } from "./queries.ts";
 import { Registry, type ClientRecord } from "./registry.ts";
 import { HistoryUnavailableError, type HistoryStore } from "./history.ts";
 import { finishRecovery } from "./recovery.ts";
-import { matchesAny } from "./room-policy.ts";
+import { RoomMatcher } from "./room-policy.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { HubStats } from "./stats.ts";
 import { SLOW_CONSUMER_CHECK_MS, SlowConsumerPolicy } from "./slow-consumers.ts";
@@ -79,6 +79,7 @@ export class Hub implements SessionHost, FlowContext {
   readonly log: Logger;
   /** Token expiries of authenticated sessions (one timer for all, see expiry.ts). */
   readonly expiries: ExpiryQueue<Session>;
+  private readonly historyRooms: RoomMatcher;
   private sweepers: unknown[] = [];
   private started?: Promise<void>;
   private stopping?: Promise<void>;
@@ -90,6 +91,7 @@ export class Hub implements SessionHost, FlowContext {
     this.hooks = deps.hooks ?? {};
     this.codecFactory = deps.codecFactory;
     this.history = options.historyRooms.length > 0 ? deps.history : undefined;
+    this.historyRooms = new RoomMatcher(options.historyRooms);
     this.clock = deps.clock ?? systemClock;
     this.expiries = new ExpiryQueue<Session>(this.clock, (session) => session.close(CloseCodes.TOKEN_EXPIRED));
     this.log = deps.log ?? silentLogger;
@@ -283,17 +285,9 @@ export class Hub implements SessionHost, FlowContext {
     this.expiries.add(session, expiresAt);
   }
 
-  private readonly historyMatches = new Map<string, boolean>();
-
-  /** Whether `room` matches HISTORY_ROOMS (memoised; the cache is reset when it grows large). */
+  /** Whether `room` matches HISTORY_ROOMS. */
   isHistoryRoom(room: string): boolean {
-    let hit = this.historyMatches.get(room);
-    if (hit === undefined) {
-      if (this.historyMatches.size > 10_000) this.historyMatches.clear();
-      hit = matchesAny(room, this.options.historyRooms, undefined);
-      this.historyMatches.set(room, hit);
-    }
-    return hit;
+    return this.historyRooms.matches(room);
   }
 
   /** Operator action: joins on a local client's behalf (bypasses ALLOWED_ROOMS, not the reserved names); undefined when it is not here or not authenticated. */
