@@ -8,7 +8,7 @@
 import type { ClusterStats, ClusterView, InstanceInfo, Page, PageRequest, RoomDetail } from "./cluster/view.ts";
 import type { HubEventListener } from "./core/events.ts";
 import type { Hub } from "./core/hub.ts";
-import { localClients, toClientInfo, type ClientFilter, type ClientInfo, type RoomInfo } from "./core/queries.ts";
+import type { ClientFilter, ClientInfo, RoomInfo } from "./core/queries.ts";
 import type { Target } from "./core/target.ts";
 
 export interface SendOptions {
@@ -19,7 +19,7 @@ const ALL: PageRequest = { limit: Number.MAX_SAFE_INTEGER };
 
 export class LibraryFacade {
   constructor(
-    readonly hub: Hub,
+    protected readonly hub: Hub,
     readonly view: ClusterView,
   ) {}
 
@@ -90,17 +90,16 @@ export class LibraryFacade {
 
   /** This instance only (Ignis `getClients({id})`). */
   getClient(id: string): ClientInfo | undefined {
-    const record = this.hub.registry.get(id);
-    return record ? toClientInfo(record) : undefined;
+    return this.hub.directory.client(id);
   }
 
   /** This instance only (Ignis `getClients`, `getClientsByUser`, `getClientsByRoom`). */
   getClients(filter: ClientFilter = {}): ClientInfo[] {
-    return localClients(this.hub.registry, filter);
+    return this.hub.directory.clients(filter);
   }
 
   /** Lifecycle events of this instance (connect, authenticate, disconnect, join, leave, emit). Returns an unsubscribe function. */
   on(listener: HubEventListener): () => void {
-    return this.hub.events.on(listener);
+    return this.hub.on(listener);
   }
 }

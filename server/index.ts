@@ -16,17 +16,26 @@ if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") {
   );
 }
 
+// The public surface, listed name by name: whatever is not here is internal and may change.
 export { createSwitchboard, Switchboard } from "./switchboard.ts";
 export type { SwitchboardOptions, ResolvedOptions } from "./config/options.ts";
 export { ConfigError } from "./config/settings.ts";
-export type { Broker } from "./broker/broker.ts";
+export type { Broker, BrokerHealthHandler, BrokerMessageHandler } from "./broker/broker.ts";
 export { MemoryBroker, MemoryBus } from "./broker/memory.ts";
+export type { SendOptions } from "./facade.ts";
 export type { Target } from "./core/target.ts";
 export type { ClientInfo, ClientFilter, RoomInfo } from "./core/queries.ts";
-export type { HubEvent } from "./core/events.ts";
-export type * from "./core/types.ts";
+export type { HubEvent, HubEventListener } from "./core/events.ts";
+export type { ClusterStats, InstanceInfo, Page, PageRequest, RoomDetail } from "./cluster/view.ts";
+export type {
+  AuthResult, AuthenticateHook, RefreshHook, ValidateRoomsHook, ClientConnectedHook, ClientDisconnectedHook, MessageHook,
+  OutboundTransformer, HandshakeHook, SessionCodec, HandshakeResult, CodecFactory, Hooks, EncryptionMode, CoreOptions, Logger,
+} from "./core/types.ts";
 export { signToken } from "./auth/jwt.ts";
 /** The dashboard under another mount path than `/admin` (for example behind a host app's login). */
 export { createDashboardHandler, type DashboardHandlerOptions } from "./dashboard/serve.ts";
-export * from "../shared/constants.ts";
-export * from "../shared/close-codes.ts";
+export {
+  WebSocketEvents, SwitchboardEvents, WebSocketMessageTypes, WebSocketClientStates, WebSocketChannels, WebSocketDefaults,
+  RoomNameRules, EMITTER_SERVER_ID, type ClientState, type MessageType,
+} from "../shared/constants.ts";
+export { CloseCodes, ErrorMessages, AckErrorCodes, describeCloseCode, type CloseCodeInfo, type CloseCodeName } from "../shared/close-codes.ts";

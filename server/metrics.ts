@@ -4,7 +4,10 @@
  * instances can live in one process). Gauges and counters are read from the hub at scrape time:
  * nothing is added to the message hot path beyond the hub's own integer counters.
  */
+import type { Context } from "hono";
 import client from "prom-client";
+import { errorBody } from "./api/errors.ts";
+import { bearerToken, roleAllows, type RoleResolver } from "./auth/roles.ts";
 import type { Broker } from "./broker/broker.ts";
 import type { Hub } from "./core/hub.ts";
 
@@ -12,6 +15,8 @@ export interface MetricsSources {
   hub: Hub;
   broker: Broker;
   adminConnections: () => number;
+  /** Audit entries dropped because the audit queue was full. */
+  auditDropped?: () => number;
 }
 
 /** Keeps a prom-client counter equal to a monotonic source value. */
@@ -42,7 +47,7 @@ function labelledCounter(registry: client.Registry, name: string, help: string, 
   });
 }
 
-export function createMetrics({ hub, broker, adminConnections }: MetricsSources): client.Registry {
+export function createMetrics({ hub, broker, adminConnections, auditDropped = () => 0 }: MetricsSources): client.Registry {
   const registry = new client.Registry();
   registry.setDefaultLabels({ instance_id: hub.options.instanceId });
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
@@ -50,15 +55,15 @@ export function createMetrics({ hub, broker, adminConnections }: MetricsSources)
     name: "switchboard_connections", help: "Open client connections by state", labelNames: ["state"], registers: [registry],
     collect() {
       const byState = new Map<string, number>([["unauthorized", 0], ["authenticating", 0], ["authenticated", 0]]);
-      for (const session of hub.sessions.values()) byState.set(session.state, (byState.get(session.state) ?? 0) + 1);
+      for (const [state, n] of hub.countByState()) byState.set(state, n);
       for (const [state, n] of byState) this.set({ state }, n);
     },
   });
   const gauge = (name: string, help: string, read: () => number) =>
     new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.registry.codecMembers().size);
-  gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.registry.roomCount);
-  gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.registry.userCount);
+  gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.counts().encrypted);
+  gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.counts().rooms);
+  gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.counts().users);
   gauge("switchboard_admin_connections", "Authenticated admin channel sockets", adminConnections);
   gauge("switchboard_broker_up", "1 while the broker is connected", () => (broker.connected ? 1 : 0));
   gauge("switchboard_broker_publish_seconds_max", "Slowest broker publish since start", () => hub.stats.publishMsMax / 1000);
@@ -68,7 +73,18 @@ export function createMetrics({ hub, broker, adminConnections }: MetricsSources)
   mirroredCounter(registry, "switchboard_broker_publishes_total", "Broker publishes", () => hub.stats.publishes);
   mirroredCounter(registry, "switchboard_broker_publish_failures_total", "Broker publishes that failed", () => hub.stats.publishFailures);
   mirroredCounter(registry, "switchboard_broker_publish_seconds_total", "Time spent in broker publishes", () => hub.stats.publishMsTotal / 1000);
+  mirroredCounter(registry, "switchboard_audit_dropped_total", "Audit entries dropped because the audit queue was full", auditDropped);
   labelledCounter(registry, "switchboard_auth_failures_total", "Refused authentications by reason", "reason", () => hub.stats.authFailures);
   labelledCounter(registry, "switchboard_close_codes_total", "Closed connections by close code", "code", () => hub.stats.closeCodes);
   return registry;
+}
+
+/** `GET /metrics`: the scrape needs a token whose role may read (401 without one, 403 for an emitter). */
+export function metricsHandler(registry: client.Registry, roles: RoleResolver): (c: Context) => Promise<Response> {
+  return async (c) => {
+    const who = await roles.resolve(bearerToken(c.req.header("authorization")));
+    if (!who) return c.json(errorBody("unauthorized", "missing or invalid bearer token"), 401);
+    if (!roleAllows(who.role, "read")) return c.json(errorBody("forbidden", `the ${who.role} role may not read`), 403);
+    return c.text(await registry.metrics(), 200, { "content-type": registry.contentType });
+  };
 }

@@ -5,72 +5,28 @@
  * returns the object an application embeds (`fetch` + `websocket`) or runs (`listen`).
  */
 import { Hono } from "hono";
-import { JwtVerifier } from "./auth/jwt.ts";
+import type { Registry as PromRegistry } from "prom-client";
+import { ADMIN_WS_PATH } from "../shared/admin.ts";
+import { AdminChannel } from "./admin/channel.ts";
+import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
+import { notFound } from "./api/errors.ts";
+import { AuditQueue } from "./audit/queue.ts";
 import { RoleResolver } from "./auth/roles.ts";
 import type { Broker } from "./broker/broker.ts";
 import { selectBroker } from "./broker/select.ts";
-import { ConfigError } from "./config/settings.ts";
+import { RateMeter } from "./cluster/rates.ts";
+import { createClusterRuntime, type ClusterRuntime } from "./cluster/runtime.ts";
+import { toStreamEvent } from "./cluster/stream-events.ts";
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from "./config/options.ts";
 import { Hub } from "./core/hub.ts";
-import { MemoryHistory } from "./core/history.ts";
-import { RedisHistory } from "./cluster/redis-history.ts";
-import { supportsCommands } from "./broker/commands.ts";
-import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
-import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
-import { errorBody } from "./api/errors.ts";
-import { customCodecFactory } from "./encryption/custom.ts";
-import { ecdhCodecFactory } from "./encryption/ecdh.ts";
-import { createLogger } from "./logger.ts";
-import { BunTransport, pathnameOf, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
-import { LibraryFacade } from "./facade.ts";
-import { AdminChannel } from "./admin/channel.ts";
-import { toStreamEvent } from "./admin/feed.ts";
-import type { AuditLog } from "./api/audit.ts";
-import { bearerToken, roleAllows } from "./auth/roles.ts";
-import { createClusterRuntime, type ClusterRuntime } from "./cluster/runtime.ts";
-import { RateMeter } from "./cluster/rates.ts";
-import { createMetrics } from "./metrics.ts";
-import { ADMIN_WS_PATH } from "../shared/admin.ts";
-import type { Registry as PromRegistry } from "prom-client";
+import type { Logger } from "./core/types.ts";
 import { createDashboardHandler } from "./dashboard/serve.ts";
-
-function createVerifier(o: ResolvedOptions): JwtVerifier | undefined {
-  try {
-    return JwtVerifier.create(o);
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration: JWT_PUBLIC_KEY=<PEM, ${o.jwtPublicKey?.length ?? 0} characters>: expected a PEM public key (${(err as Error).message})`);
-  }
-}
-
-function coreOptions(o: ResolvedOptions): CoreOptions {
-  return {
-    instanceId: o.instanceId, defaultRooms: o.defaultRooms, allowedRooms: o.allowedRooms, authTimeout: o.authTimeout,
-    heartbeatInterval: o.heartbeatInterval, heartbeatTimeout: o.heartbeatTimeout, rateLimitPerSecond: o.rateLimitPerSecond,
-    maxConnectionsPerUser: o.maxConnectionsPerUser, backpressureLimit: o.backpressureLimit, slowConsumerGraceMs: o.slowConsumerGraceMs,
-    encryption: o.encryption, encryptedBatchLimit: o.encryptedBatchLimit, historyRooms: o.historyRooms,
-  };
-}
-
-/** Built-in JWT authentication and refresh unless the application supplies its own hooks. */
-function resolveHooks(o: ResolvedOptions, verifier: JwtVerifier | undefined): Hooks {
-  const h = o.hooks;
-  return {
-    authenticate: h.authenticate ?? (verifier ? (data) => verifier.authenticate(data.token) : undefined),
-    refresh: h.refresh ?? (verifier ? ({ token }) => verifier.authenticate(token) : undefined),
-    validateRooms: h.validateRooms,
-    onClientConnected: h.onClientConnected,
-    onClientDisconnected: h.onClientDisconnected,
-    onMessage: h.onMessage,
-  };
-}
-
-/** Custom hooks replace the built-in ECDH encryption; with ENCRYPTION=off there is no codec at all. */
-function resolveCodecFactory(o: ResolvedOptions): CodecFactory | undefined {
-  const { handshake, outboundTransformer } = o.hooks;
-  if (handshake && outboundTransformer) return customCodecFactory(handshake, outboundTransformer);
-  if (o.encryption === "off") return undefined;
-  return ecdhCodecFactory();
-}
+import { LibraryFacade } from "./facade.ts";
+import { HttpDrain } from "./http-drain.ts";
+import { createLogger } from "./logger.ts";
+import { createMetrics, metricsHandler } from "./metrics.ts";
+import { BunTransport, pathnameOf, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
+import { coreOptions, createHistory, createVerifier, resolveCodecFactory, resolveHooks } from "./wiring.ts";
 
 /** How long shutdown waits for REST requests in flight before closing everything. */
 export const HTTP_DRAIN_MS = 5000;
@@ -90,17 +46,18 @@ export class Switchboard extends LibraryFacade {
   readonly adminChannel: AdminChannel;
   private readonly rates: RateMeter;
   private readonly roles: RoleResolver;
-  private readonly audit: AuditLog;
-  private readonly cluster: ClusterRuntime;
+  /** Audit entries of REST emits, written off the emit's critical path. */
+  private readonly audit: AuditQueue;
+  /** The cluster view's runtime (presence, commands, event feed); not the hub's broker link. */
+  private readonly clusterRuntime: ClusterRuntime;
   private readonly transport: BunTransport;
   private readonly http: Hono;
+  /** REST requests being answered: shutdown lets them finish before closing sockets and the broker. */
+  private readonly httpDrain = new HttpDrain();
   private ticker?: ReturnType<typeof setInterval>;
   private server?: BunServer;
   private ownsServer = false;
   private stopping?: Promise<void>;
-  /** REST requests being answered: shutdown lets them finish before closing sockets and the broker. */
-  private inFlight = 0;
-  private onIdle?: () => void;
 
   constructor(input: SwitchboardOptions = {}) {
     const options = resolveOptions(input);
@@ -108,8 +65,7 @@ export class Switchboard extends LibraryFacade {
     const verifier = createVerifier(options);
     const broker = options.broker ?? selectBroker(options, log);
     const cluster = createClusterRuntime(broker, { instanceId: options.instanceId, presenceTtlMs: options.presenceTtlMs, log });
-    const historyTtlMs = options.historyTtlSeconds * 1000;
-    const history = supportsCommands(broker) ? new RedisHistory(broker, options.historySize, historyTtlMs) : new MemoryHistory(options.historySize, historyTtlMs);
+    const history = createHistory(options, broker);
     const hub = new Hub(coreOptions(options), { hooks: resolveHooks(options, verifier), broker: cluster.broker, log, codecFactory: resolveCodecFactory(options), history });
     const rates = new RateMeter(hub.stats);
     super(hub, cluster.attach(hub, rates));
@@ -118,14 +74,14 @@ export class Switchboard extends LibraryFacade {
     this.broker = broker;
     this.rates = rates;
     this.roles = new RoleResolver(options, verifier);
-    this.cluster = cluster;
-    this.audit = cluster.audit;
+    this.clusterRuntime = cluster;
+    this.audit = new AuditQueue(cluster.audit, log);
     // The local event feed is attached only while an admin watches, so that without one the hub
     // builds no event objects on the connection path.
     let detachFeed: (() => void) | undefined;
     const onActive = (active: boolean) => {
       detachFeed?.();
-      detachFeed = active ? hub.events.on((e) => this.adminChannel.publish(toStreamEvent(e, options.instanceId))) : undefined;
+      detachFeed = active ? hub.on((e) => this.adminChannel.publish(toStreamEvent(e, options.instanceId))) : undefined;
     };
     this.adminChannel = new AdminChannel({
       view: this.view, roles: this.roles, log, aggregateAbove: options.adminAggregateAbove, bufferLimit: options.adminBufferLimit, authTimeoutMs: options.authTimeout, onActive,
@@ -133,7 +89,7 @@ export class Switchboard extends LibraryFacade {
     cluster.forwardTo(this.adminChannel);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
-    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size });
+    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, auditDropped: () => this.audit.dropped });
     this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log });
     this.dashboard = createDashboardHandler("/admin");
     this.http = this.rootApp();
@@ -142,15 +98,10 @@ export class Switchboard extends LibraryFacade {
   private rootApp(): Hono {
     const http = new Hono();
     http.route("/api", this.api);
-    http.get("/metrics", async (c) => {
-      const who = await this.roles.resolve(bearerToken(c.req.header("authorization")));
-      if (!who) return c.json(errorBody("unauthorized", "missing or invalid bearer token"), 401);
-      if (!roleAllows(who.role, "read")) return c.json(errorBody("forbidden", `the ${who.role} role may not read`), 403);
-      return c.text(await this.metrics.metrics(), 200, { "content-type": this.metrics.contentType });
-    });
+    http.get("/metrics", metricsHandler(this.metrics, this.roles));
     http.get("/admin", (c) => this.dashboard(c.req.raw));
     http.get("/admin/*", (c) => this.dashboard(c.req.raw));
-    http.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+    http.notFound(notFound);
     return http;
   }
 
@@ -168,10 +119,13 @@ export class Switchboard extends LibraryFacade {
     return {
       view: this.view,
       audit: this.audit,
+      // Publish first (issue 16): the sockets here and the broker get the message before the
+      // cluster-wide count is asked; the REST answer waits for the count, the sockets do not.
       emit: async (target, event, data, by) => {
-        const recipients = await this.view.countRecipients(target);
-        await this.hub.emit(target, event, data, by);
-        return recipients;
+        let audience: Promise<number> | undefined;
+        const countAudience = () => (audience = this.view.countRecipients(target));
+        await this.hub.emit(target, event, data, { by, countAudience });
+        return audience ?? this.view.countRecipients(target);
       },
       readiness: () => ({ kind: this.broker.kind, connected: this.broker.connected }),
       history: async (room, limit) => {
@@ -185,7 +139,7 @@ export class Switchboard extends LibraryFacade {
   /** Connects the broker and starts the sweeps; idempotent. `listen()` calls it. */
   async start(): Promise<void> {
     await this.hub.start();
-    await this.cluster.start();
+    await this.clusterRuntime.start();
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -197,14 +151,13 @@ export class Switchboard extends LibraryFacade {
    * to the REST API (under `/api`). Returns undefined when the socket was upgraded.
    */
   fetch = (req: Request, server: BunServer): Response | Promise<Response> | undefined => {
+    // The host's server is known from its first request on (ours from `listen`): room and
+    // broadcast fan-out publish through it, whether or not a socket was upgraded yet.
+    this.hub.attachPublisher(server);
     const pathname = pathnameOf(req.url);
     if (this.transport.isUpgrade(req, pathname)) return this.transport.upgrade(req, server, pathname);
     const response = this.http.fetch(req, { server });
-    if (!(response instanceof Promise)) return response;
-    this.inFlight += 1;
-    return response.finally(() => {
-      if (--this.inFlight === 0) this.onIdle?.();
-    });
+    return response instanceof Promise ? this.httpDrain.track(response) : response;
   };
 
   /** Starts its own `Bun.serve` on `port`/`host` (options by default). */
@@ -217,18 +170,10 @@ export class Switchboard extends LibraryFacade {
       fetch: (req, server) => this.fetch(req, server),
       websocket: this.websocket,
     });
+    this.hub.attachPublisher(this.server);
     this.ownsServer = true;
     this.log.info({ port: this.server.port, host: this.server.hostname, path: this.options.path, broker: this.broker.kind, instanceId: this.options.instanceId }, "listening");
     return this.server;
-  }
-
-  /** No new connections; requests already being answered complete while sockets and the broker still work. */
-  private async drainHttp(server: BunServer): Promise<void> {
-    void server.stop(false);
-    if (this.inFlight === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([new Promise<void>((resolve) => (this.onIdle = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, HTTP_DRAIN_MS)))]);
-    clearTimeout(timer);
   }
 
   get port(): number | undefined {
@@ -243,9 +188,10 @@ export class Switchboard extends LibraryFacade {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.ticker);
-      if (this.server && this.ownsServer) await this.drainHttp(this.server);
+      if (this.server && this.ownsServer) await this.httpDrain.drain(this.server, HTTP_DRAIN_MS);
       this.adminChannel.shutdown();
-      await this.cluster.stop();
+      await this.clusterRuntime.stop();
+      await this.audit.flush();
       await this.hub.shutdown();
       if (this.server && this.ownsServer) await this.server.stop(true);
       this.log.info({}, "shut down");

@@ -69,6 +69,9 @@ export interface AdminStreamEvents {
 
 export type AdminStreamEventName = keyof AdminStreamEvents;
 
+/** One stream event as a frame (what the server's admin channel and the cluster feed carry). */
+export type StreamEvent = { [K in AdminStreamEventName]: { event: K; data: AdminStreamEvents[K] } }[AdminStreamEventName];
+
 export interface AdminServerEvents extends AdminStreamEvents {
   snapshot: { role: "admin" | "viewer"; stats: StatsData; instances: InstanceData[]; clients: PageData<ClientData>; rooms: PageData<{ name: string; size: number }> };
   stats: StatsData & { at: number };

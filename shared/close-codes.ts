@@ -1,7 +1,8 @@
 /**
  * @module shared/close-codes
  * The one table of close codes and error strings. Server, client SDK and dashboard import it;
- * no code elsewhere writes a close code or an error string as a literal.
+ * no code elsewhere writes a close code or an error string as a literal (an application may
+ * still pass its own reason to the SDK's `close(reason)`).
  *
  * Ranges: 1000–1015 are WebSocket standard codes; 4001–4004 keep their Ignis meaning;
  * 4005–4009 are Switchboard additions. `reconnect` tells a client whether retrying with the same
@@ -16,7 +17,14 @@ export interface CloseCodeInfo {
 }
 
 export const CloseCodes = Object.freeze({
+  /** A client (SDK, dashboard) closing on purpose: nothing to retry. */
+  CLIENT_CLOSED: { code: 1000, reason: "Client closed", reconnect: false },
   SHUTDOWN: { code: 1001, reason: "Server shutting down", reconnect: true },
+  /**
+   * The server could not take the socket for a reason of its own (a connection id that is
+   * already in use: ids are random UUIDs, so this is a fault, not a client error).
+   */
+  INTERNAL_ERROR: { code: 1011, reason: "Internal error", reconnect: true },
   MESSAGE_TOO_BIG: { code: 1009, reason: "Message too big", reconnect: true },
   AUTH_TIMEOUT: { code: 4001, reason: "Authentication timeout", reconnect: true },
   HEARTBEAT_TIMEOUT: { code: 4002, reason: "Heartbeat timeout", reconnect: true },

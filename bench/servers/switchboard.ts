@@ -27,7 +27,7 @@ async function benchRoute(req: Request, url: URL): Promise<Response | undefined>
   }
   if (url.pathname === "/bench/room") {
     const name = url.searchParams.get("name") ?? "";
-    return Response.json({ size: sb.hub.registry.membersOf(name)?.size ?? 0 });
+    return Response.json({ size: sb.getClients({ room: name }).length });
   }
   if (url.pathname === "/bench/gc") {
     return Response.json(collect());

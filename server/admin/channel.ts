@@ -10,8 +10,9 @@
  * send buffer is bounded: while it is above `bufferLimit`, stream frames to it are dropped (and
  * counted), so a slow browser cannot grow the server's memory.
  */
-import { CloseCodes } from "../../shared/close-codes.ts";
-import type { AdminStreamEventName, AdminStreamEvents } from "../../shared/admin.ts";
+import { CloseCodes, ErrorMessages } from "../../shared/close-codes.ts";
+import { parseJsonObject } from "../../shared/json.ts";
+import type { AdminStreamEventName, StreamEvent } from "../../shared/admin.ts";
 import type { RoleResolver, Role } from "../auth/roles.ts";
 import type { ClusterView } from "../cluster/view.ts";
 import type { Logger } from "../core/types.ts";
@@ -46,7 +47,7 @@ export interface AdminConnection {
   closed?: boolean;
 }
 
-export type StreamEvent = { [K in AdminStreamEventName]: { event: K; data: AdminStreamEvents[K] } }[AdminStreamEventName];
+export type { StreamEvent };
 
 const SNAPSHOT_PAGE = 50;
 
@@ -77,17 +78,12 @@ export class AdminChannel {
   async message(conn: AdminConnection, text: string): Promise<void> {
     if (conn.role || conn.authenticating || conn.closed) return;
     conn.authenticating = true;
-    let token: unknown;
-    try {
-      const frame = JSON.parse(text);
-      if (frame?.event === "authenticate") token = frame.data?.token;
-    } catch {
-      // fall through: not an authenticate frame
-    }
+    const frame = parseJsonObject<{ event?: unknown; data?: { token?: unknown } | null }>(text);
+    const token = frame?.event === "authenticate" ? frame.data?.token : undefined;
     const who = typeof token === "string" ? await this.o.roles.resolve(token) : undefined;
     if (conn.closed) return;
     if (!who || (who.role !== "admin" && who.role !== "viewer")) {
-      conn.socket.send(JSON.stringify({ event: "error", data: { message: "Authentication failed" } }));
+      conn.socket.send(JSON.stringify({ event: "error", data: { message: ErrorMessages.AUTH_FAILED } }));
       conn.socket.close(CloseCodes.AUTH_FAILED.code, CloseCodes.AUTH_FAILED.reason);
       return;
     }

@@ -7,38 +7,13 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import type { RoleResolver } from "../auth/roles.ts";
-import type { ClusterView } from "../cluster/view.ts";
-import type { Target } from "../core/target.ts";
-import type { Logger } from "../core/types.ts";
-import type { AuditLog } from "./audit.ts";
-import type { AuthVariables } from "./auth.ts";
-import { errorBody, handleError } from "./errors.ts";
+import { handleError, errorBody, notFound } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { registerEmitRoutes } from "./routes-emit.ts";
 import { registerQueryRoutes } from "./routes-query.ts";
+import type { ApiApp, ApiOptions } from "./types.ts";
 
-/** What the API needs from the server; answers are cluster-wide. */
-export interface ApiBackend {
-  view: ClusterView;
-  audit: AuditLog;
-  /** Sends to every instance; resolves to the sockets addressed cluster-wide. */
-  emit(target: Target, event: string, data: unknown, by: string): Promise<number>;
-  readiness(): { kind: string; connected: boolean };
-  /** The newest kept messages of a history room; undefined when the room keeps no history. */
-  history(room: string, limit: number): Promise<{ seq: number; frames: unknown[] } | undefined>;
-}
-
-export interface ApiOptions {
-  backend: ApiBackend;
-  roles: RoleResolver;
-  allowedOrigins: string[];
-  log: Logger;
-  /** Largest accepted request body. @default 1 MiB */
-  maxBodyBytes?: number;
-}
-
-export type ApiApp = Hono<{ Variables: AuthVariables }>;
+export type { ApiApp, ApiBackend, ApiOptions } from "./types.ts";
 
 export function createApi(o: ApiOptions): ApiApp {
   const app: ApiApp = new Hono();
@@ -52,7 +27,7 @@ export function createApi(o: ApiOptions): ApiApp {
   });
   app.use("*", bodyLimit({ maxSize: o.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json(errorBody("payload_too_large", "body: larger than the accepted size"), 413) }));
   app.onError((err, c) => handleError(err, c, (e) => o.log.error({ err: String(e), path: c.req.path }, "unhandled API error")));
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound(notFound);
 
   app.get("/health", (c) => c.json({ status: "ok" as const }));
   app.get("/ready", (c) => {

@@ -24,6 +24,11 @@ export function errorBody(code: string, message: string, field?: string) {
   return { error: field === undefined ? { code, message } : { code, message, field } };
 }
 
+/** The one 404 answer for an unmatched route (the REST API and the standalone server's root app). */
+export function notFound(c: Context): Response {
+  return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404);
+}
+
 /** A zod failure → 400 naming the first failing field. */
 export function fromZod(error: z.ZodError): ApiError {
   const issue = error.issues[0];

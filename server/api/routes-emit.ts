@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Target } from "../core/target.ts";
-import type { ApiApp, ApiOptions } from "./app.ts";
+import type { ApiApp, ApiOptions } from "./types.ts";
 import { requirePermission } from "./auth.ts";
 import { parseQuery, readBody } from "./validate.ts";
 import { AuditQuery, DryRunQuery, EmitBatchSchema, EmitSchema, type EmitBody } from "./schemas.ts";

@@ -3,7 +3,7 @@
  * Cluster-wide reads (viewer) and operator actions on clients (admin): stats, instances,
  * clients, rooms, disconnect, join/leave on a client's behalf.
  */
-import type { ApiApp, ApiOptions } from "./app.ts";
+import type { ApiApp, ApiOptions } from "./types.ts";
 import { requirePermission } from "./auth.ts";
 import { ApiError } from "./errors.ts";
 import { ClientsQuery, HistoryQuery, JoinBody, RoomName, RoomsQuery } from "./schemas.ts";

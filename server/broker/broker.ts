@@ -15,6 +15,13 @@
  *   a subscriber receives all of them.
  */
 
+/**
+ * Switchboard's own control channels (cluster view: operator commands, replies, admin events;
+ * see server/cluster/keys.ts) share this prefix. A broker subscribes to them besides the Ignis
+ * channels; server/cluster/router.ts keeps them away from the core.
+ */
+export const CONTROL_PREFIX = "sb:";
+
 export type BrokerMessageHandler = (channel: string, message: string) => void;
 export type BrokerHealthHandler = (connected: boolean) => void;
 

@@ -24,10 +24,11 @@
  * `redisConnectionOptions()` (or at least `enableOfflineQueue: false`) to keep the contract.
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import { backoffDelay, type BackoffPolicy } from "../../shared/backoff.ts";
 import { WebSocketChannels } from "../../shared/constants.ts";
 import { connectMasters, publisherFor } from "../../shared/redis-publish.ts";
 import { silentLogger, type Logger } from "../core/types.ts";
-import type { Broker, BrokerHealthHandler, BrokerMessageHandler } from "./broker.ts";
+import { CONTROL_PREFIX, type Broker, type BrokerHealthHandler, type BrokerMessageHandler } from "./broker.ts";
 import type { CommandArg, CommandCapable } from "./commands.ts";
 
 export type RedisConnection = Redis | Cluster;
@@ -40,7 +41,7 @@ export interface RedisBrokerOptions {
   /** Connections made by the caller (see the module note on ownership). */
   connections?: { pub: RedisConnection; sub: RedisConnection };
   log?: Logger;
-  /** Reconnect backoff: doubles from `minDelayMs` up to `maxDelayMs`, ±20 % jitter. @default 50 / 2000 */
+  /** Reconnect backoff: doubles from `minDelayMs` up to `maxDelayMs`, the lower 20 % random. @default 50 / 2000 */
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
   /** How long `start()` waits for the first connection before going on degraded. @default 5000 */
   startTimeoutMs?: number;
@@ -50,16 +51,17 @@ export interface RedisBrokerOptions {
   connectionName?: string;
 }
 
-/** Switchboard's own control channels (cluster view: operator commands, replies, admin events; server/cluster/keys.ts). */
-const CONTROL_PREFIX = "sb:";
 const SUBSCRIBED_CHANNELS = [WebSocketChannels.BROADCAST];
 const SUBSCRIBED_PATTERNS = [WebSocketChannels.forRoomPattern(), WebSocketChannels.forClientPattern(), WebSocketChannels.forUserPattern(), `${CONTROL_PREFIX}*`];
 const CHANNEL_PREFIXES = [WebSocketChannels.ROOM_PREFIX, WebSocketChannels.CLIENT_PREFIX, WebSocketChannels.USER_PREFIX, CONTROL_PREFIX];
 
-/** Capped exponential backoff with jitter, so that many instances do not reconnect in lockstep. */
-export function backoffDelay(attempt: number, minDelayMs = 50, maxDelayMs = 2000): number {
-  const base = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+/**
+ * Reconnect delay of ioredis' attempt `times` (1-based): doubling from `minDelayMs` up to
+ * `maxDelayMs`, the lower 20 % random so that many instances do not reconnect in lockstep.
+ */
+export function reconnectDelay(times: number, o: RedisBrokerOptions["reconnect"] = {}): number {
+  const policy: BackoffPolicy = { minDelayMs: o.minDelayMs ?? 50, maxDelayMs: o.maxDelayMs ?? 2000, factor: 2, jitter: 0.2 };
+  return Math.round(backoffDelay(times - 1, policy));
 }
 
 /**
@@ -75,7 +77,7 @@ export function redisConnectionOptions(o: Pick<RedisBrokerOptions, "reconnect" |
     maxRetriesPerRequest: 0,
     connectTimeout: 5000,
     connectionName: o.connectionName ?? "switchboard",
-    retryStrategy: (attempt) => backoffDelay(attempt, o.reconnect?.minDelayMs, o.reconnect?.maxDelayMs),
+    retryStrategy: (times) => reconnectDelay(times, o.reconnect),
   };
 }
 
@@ -84,7 +86,7 @@ function clusterOptions(o: RedisBrokerOptions): ClusterOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
-    clusterRetryStrategy: (attempt) => backoffDelay(attempt, o.reconnect?.minDelayMs, o.reconnect?.maxDelayMs),
+    clusterRetryStrategy: (times) => reconnectDelay(times, o.reconnect),
     redisOptions: { ...redisOptions, autoResubscribe: true },
   };
 }
@@ -111,7 +113,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 export class RedisBroker implements Broker, CommandCapable {
   readonly kind = "redis";
-  /** Another instance may always be listening; presence will refine this. */
+  /** Another instance or an emitter may always be listening on Redis: every publish goes out. */
   readonly isolated = false;
   readonly pub: RedisConnection;
   readonly sub: RedisConnection;

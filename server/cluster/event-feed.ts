@@ -9,8 +9,9 @@
  * streams its own events locally).
  */
 import type { AdminStreamEventName } from "../../shared/admin.ts";
-import { toStreamEvent } from "../admin/feed.ts";
-import type { StreamEvent } from "../admin/channel.ts";
+import { toStreamEvent } from "./stream-events.ts";
+import type { StreamEvent } from "../../shared/admin.ts";
+import { parseJsonObject } from "../../shared/json.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { HubEvents } from "../core/events.ts";
 import { EVENTS_CHANNEL } from "./keys.ts";
@@ -75,12 +76,7 @@ export class EventFeed {
   }
 
   receive(message: string): void {
-    let batch: Batch;
-    try {
-      batch = JSON.parse(message) as Batch;
-    } catch {
-      return;
-    }
+    const batch = parseJsonObject<Batch>(message);
     if (!batch || batch.from === this.o.instanceId || !this.sink || this.sink.size === 0) return;
     if (Array.isArray(batch.events)) for (const event of batch.events) if (event && typeof event.event === "string") this.sink.publish(event);
     if (batch.overflow && typeof batch.overflow === "object") this.sink.countOnly(batch.overflow);

@@ -10,7 +10,7 @@
  * TTL plus the reconnect spread), since every instance is busy republishing its presence into a
  * Redis that may have restarted empty. Once seen again, its disappearance counts at once.
  */
-import type { StreamEvent } from "../admin/channel.ts";
+import type { StreamEvent } from "../../shared/admin.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { InstanceMeta } from "./keys.ts";
 

@@ -19,13 +19,14 @@
  * - `sb:reply:<id>` — their answers, to the asking instance;
  * - `sb:events` — admin stream events of every instance, batched.
  */
+import { CONTROL_PREFIX } from "../broker/broker.ts";
 
-export const CONTROL_PREFIX = "sb:";
-export const INSTANCES_KEY = "sb:instances";
-export const AUDIT_KEY = "sb:audit";
-export const EVENTS_CHANNEL = "sb:events";
-export const COMMAND_PREFIX = "sb:cmd:";
-export const REPLY_PREFIX = "sb:reply:";
+export { CONTROL_PREFIX };
+export const INSTANCES_KEY = `${CONTROL_PREFIX}instances`;
+export const AUDIT_KEY = `${CONTROL_PREFIX}audit`;
+export const EVENTS_CHANNEL = `${CONTROL_PREFIX}events`;
+export const COMMAND_PREFIX = `${CONTROL_PREFIX}cmd:`;
+export const REPLY_PREFIX = `${CONTROL_PREFIX}reply:`;
 
 export interface InstanceKeys {
   meta: string;
@@ -35,7 +36,7 @@ export interface InstanceKeys {
 }
 
 export function instanceKeys(id: string): InstanceKeys {
-  const tag = `sb:{${id}}`;
+  const tag = `${CONTROL_PREFIX}{${id}}`;
   return { meta: `${tag}:meta`, clients: `${tag}:clients`, rooms: `${tag}:rooms`, users: `${tag}:users` };
 }
 

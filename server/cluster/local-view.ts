@@ -6,11 +6,13 @@
 import { hostname } from "node:os";
 import { CloseCodes } from "../../shared/close-codes.ts";
 import type { Hub } from "../core/hub.ts";
-import { localClients, localRooms, toClientInfo, type ClientFilter } from "../core/queries.ts";
-import { partitionRoomNames } from "../core/room-policy.ts";
+import type { ClientFilter, LocalCounts } from "../core/queries.ts";
 import type { Target } from "../core/target.ts";
 import type { RateMeter } from "./rates.ts";
 import { paginate, type ClusterStats, type ClusterView, type InstanceInfo, type PageRequest } from "./view.ts";
+
+/** This instance's own figures: its counts and message rates (the local stats and the presence record). */
+export type LocalFigures = LocalCounts & { messagesInPerSec: number; messagesOutPerSec: number };
 
 export class LocalView implements ClusterView {
   readonly startedAt = Date.now();
@@ -21,25 +23,22 @@ export class LocalView implements ClusterView {
   ) {}
 
   async listClients(filter: ClientFilter, page: PageRequest) {
-    return paginate(localClients(this.hub.registry, filter), (c) => c.id, page);
+    return paginate(this.hub.directory.clients(filter), (c) => c.id, page);
   }
 
   async getClient(id: string) {
-    const record = this.hub.registry.get(id);
-    return record ? toClientInfo(record) : undefined;
+    return this.hub.directory.client(id);
   }
 
   async listRooms(q: string | undefined, page: PageRequest) {
     const needle = q?.toLowerCase();
-    const rooms = localRooms(this.hub.registry).filter((r) => !needle || r.name.toLowerCase().includes(needle));
+    const rooms = this.hub.directory.rooms().filter((r) => !needle || r.name.toLowerCase().includes(needle));
     return paginate(rooms, (r) => r.name, page);
   }
 
   async getRoom(name: string) {
-    const members = this.hub.registry.membersOf(name);
-    if (!members) return undefined;
-    const clients = [...members].map((id) => this.hub.registry.get(id)).filter((r) => r !== undefined).map(toClientInfo);
-    return { name, size: members.size, clients };
+    const clients = this.hub.directory.roomMembers(name);
+    return clients ? { name, size: clients.length, clients } : undefined;
   }
 
   async instances(): Promise<InstanceInfo[]> {
@@ -48,16 +47,16 @@ export class LocalView implements ClusterView {
 
   localInstance(): InstanceInfo {
     const now = Date.now();
-    return { id: this.hub.options.instanceId, host: hostname(), pid: process.pid, startedAt: this.startedAt, lastSeen: now, connections: this.hub.sessions.size, healthy: !this.hub.isShuttingDown };
+    return { id: this.hub.options.instanceId, host: hostname(), pid: process.pid, startedAt: this.startedAt, lastSeen: now, connections: this.hub.counts().connections, healthy: !this.hub.isShuttingDown };
+  }
+
+  figures(): LocalFigures {
+    const rates = this.rates.current();
+    return { ...this.hub.counts(), messagesInPerSec: rates.inPerSec, messagesOutPerSec: rates.outPerSec };
   }
 
   async stats(): Promise<ClusterStats> {
-    const hub = this.hub;
-    const rates = this.rates.current();
-    return {
-      instances: 1, connections: hub.sessions.size, authenticated: hub.authenticated.size, encrypted: hub.registry.codecMembers().size,
-      rooms: hub.registry.roomCount, users: hub.registry.userCount, messagesInPerSec: rates.inPerSec, messagesOutPerSec: rates.outPerSec,
-    };
+    return { instances: 1, ...this.figures() };
   }
 
   async countRecipients(target: Target): Promise<number> {
@@ -69,17 +68,10 @@ export class LocalView implements ClusterView {
   }
 
   async joinRooms(clientId: string, rooms: string[]): Promise<string[] | undefined> {
-    const session = this.hub.sessions.get(clientId);
-    if (!session || !this.hub.authenticated.has(clientId)) return undefined;
-    const { valid } = partitionRoomNames(rooms, (name) => name !== clientId && this.hub.registry.has(name));
-    for (const room of valid) this.hub.joinRoom(session, room);
-    return valid;
+    return this.hub.joinOnBehalf(clientId, rooms);
   }
 
   async leaveRoom(clientId: string, room: string): Promise<boolean | undefined> {
-    const session = this.hub.sessions.get(clientId);
-    if (!session) return undefined;
-    if (room === clientId) return false;
-    return this.hub.leaveRoom(session, room);
+    return this.hub.leaveOnBehalf(clientId, room);
   }
 }

@@ -6,6 +6,7 @@
  *
  * Methods reject when Redis does not answer; callers decide how to degrade.
  */
+import { parseJsonObject } from "../../shared/json.ts";
 import type { CommandCapable } from "../broker/commands.ts";
 import type { ClientInfo } from "../core/queries.ts";
 import { INSTANCES_KEY, instanceKeys, type InstanceMeta } from "./keys.ts";
@@ -24,7 +25,7 @@ export class PresenceReader {
     const live: InstanceMeta[] = [];
     const dead: string[] = [];
     records.forEach((text, i) => {
-      const meta = text ? parseJson<InstanceMeta>(text) : undefined;
+      const meta = text ? parseJsonObject<InstanceMeta>(text) : undefined;
       if (meta) live.push(meta);
       else dead.push(ids[i]!);
     });
@@ -38,7 +39,7 @@ export class PresenceReader {
     const lists = await Promise.all(ids.map((id) => this.redis.command("HVALS", instanceKeys(id).clients) as Promise<string[]>));
     const out: ClientInfo[] = [];
     for (const list of lists) for (const text of list) {
-      const info = parseJson<ClientInfo>(text);
+      const info = parseJsonObject<ClientInfo>(text);
       if (info) out.push(info);
     }
     return out;
@@ -50,7 +51,7 @@ export class PresenceReader {
     const lists = await Promise.all(ids.map((id) => this.redis.command("HMGET", instanceKeys(id).clients, ...clientIds) as Promise<Array<string | null>>));
     const out: ClientInfo[] = [];
     for (const list of lists) for (const text of list) {
-      const info = text ? parseJson<ClientInfo>(text) : undefined;
+      const info = text ? parseJsonObject<ClientInfo>(text) : undefined;
       if (info) out.push(info);
     }
     return out;
@@ -67,14 +68,5 @@ export class PresenceReader {
   async sumCounts(ids: string[], hash: "rooms" | "users", field: string): Promise<number> {
     const counts = await Promise.all(ids.map((id) => this.redis.command("HGET", instanceKeys(id)[hash], field) as Promise<string | null>));
     return counts.reduce((sum, n) => sum + (n ? Number(n) || 0 : 0), 0);
-  }
-}
-
-function parseJson<T>(text: string): T | undefined {
-  try {
-    const value = JSON.parse(text);
-    return typeof value === "object" && value !== null ? (value as T) : undefined;
-  } catch {
-    return undefined;
   }
 }

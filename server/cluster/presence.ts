@@ -18,15 +18,16 @@ import type { Broker } from "../broker/broker.ts";
 import type { CommandCapable } from "../broker/commands.ts";
 import type { HubEvent } from "../core/events.ts";
 import type { Hub } from "../core/hub.ts";
-import { toClientInfo } from "../core/queries.ts";
+import type { ClientInfo } from "../core/queries.ts";
 import type { Logger } from "../core/types.ts";
 import { FLUSH_SCRIPT, INSTANCES_KEY, instanceKeys, type InstanceKeys, type InstanceMeta } from "./keys.ts";
-import type { RateMeter } from "./rates.ts";
+import type { LocalView } from "./local-view.ts";
 
 export interface PresenceOptions {
   hub: Hub;
   broker: Broker & CommandCapable;
-  rates: RateMeter;
+  /** This instance's figures (the same the local stats show). */
+  local: LocalView;
   instanceId: string;
   /** Lifetime of the records; they are refreshed every third of it. */
   ttlMs: number;
@@ -70,7 +71,7 @@ export class PresencePublisher {
   /** Starts tracking and the flush timer; the first flush publishes everything. */
   start(): void {
     if (this.timer || this.stopped) return;
-    this.unsubscribe = this.o.hub.events.on((e) => this.track(e));
+    this.unsubscribe = this.o.hub.on((e) => this.track(e));
     this.o.broker.onHealth((up) => {
       this.needsFull = true;
       if (up) void this.flush();
@@ -103,12 +104,10 @@ export class PresencePublisher {
 
   /** The instance record as published now. */
   meta(): InstanceMeta {
-    const hub = this.o.hub;
-    const rates = this.o.rates.current();
+    const { connections, authenticated, encrypted, messagesInPerSec, messagesOutPerSec } = this.o.local.figures();
     return {
       id: this.o.instanceId, host: hostname(), pid: process.pid, startedAt: this.startedAt, lastSeen: Date.now(), refreshMs: this.refreshMs,
-      connections: hub.sessions.size, authenticated: hub.authenticated.size, encrypted: hub.registry.codecMembers().size,
-      messagesInPerSec: rates.inPerSec, messagesOutPerSec: rates.outPerSec, shuttingDown: hub.isShuttingDown,
+      connections, authenticated, encrypted, messagesInPerSec, messagesOutPerSec, shuttingDown: this.o.hub.isShuttingDown,
     };
   }
 
@@ -196,11 +195,11 @@ export class PresencePublisher {
 
   /** The dirty entries with their current values ("" / "0" = gone), clearing the dirty sets. */
   private takeDirty(): Batch {
-    const registry = this.o.hub.registry;
+    const directory = this.o.hub.directory;
     const batch: Batch = { clients: [], rooms: [], users: [] };
     for (const id of this.dirtyClients) batch.clients.push([id, this.clientValue(id)]);
-    for (const room of this.dirtyRooms) batch.rooms.push([room, String(registry.membersOf(room)?.size ?? 0)]);
-    for (const user of this.dirtyUsers) batch.users.push([user, String(registry.clientsOfUser(user)?.size ?? 0)]);
+    for (const room of this.dirtyRooms) batch.rooms.push([room, String(directory.roomSize(room))]);
+    for (const user of this.dirtyUsers) batch.users.push([user, String(directory.userSessions(user))]);
     this.dirtyClients = new Set();
     this.dirtyRooms = new Set();
     this.dirtyUsers = new Set();
@@ -209,31 +208,32 @@ export class PresencePublisher {
 
   /** Every client, room and user of this instance (after a reset). */
   private everything(): Batch {
-    const registry = this.o.hub.registry;
+    const directory = this.o.hub.directory;
     this.dirtyClients = new Set();
     this.dirtyRooms = new Set();
     this.dirtyUsers = new Set();
     this.publishedRooms.clear();
     const batch: Batch = { clients: [], rooms: [], users: [] };
     const users = new Map<string, number>();
-    for (const record of registry.all()) {
-      batch.clients.push([record.id, this.clientValue(record.id)]);
-      if (record.userId !== undefined) users.set(record.userId, (users.get(record.userId) ?? 0) + 1);
+    for (const info of directory.clients()) {
+      batch.clients.push([info.id, this.publish(info)]);
+      if (info.userId !== undefined) users.set(info.userId, (users.get(info.userId) ?? 0) + 1);
     }
-    for (const [room, members] of registry.roomSizes()) batch.rooms.push([room, String(members.size)]);
+    for (const room of directory.rooms()) batch.rooms.push([room.name, String(room.size)]);
     for (const [user, n] of users) batch.users.push([user, String(n)]);
     return batch;
   }
 
   /** The client's JSON ClientInfo, or "" when it is gone; remembers its rooms. */
   private clientValue(id: string): string {
-    const record = this.o.hub.registry.get(id);
-    if (!record) {
-      this.publishedRooms.delete(id);
-      return "";
-    }
-    const info = toClientInfo(record);
-    this.publishedRooms.set(id, info.rooms);
+    const info = this.o.hub.directory.client(id);
+    if (info) return this.publish(info);
+    this.publishedRooms.delete(id);
+    return "";
+  }
+
+  private publish(info: ClientInfo): string {
+    this.publishedRooms.set(info.id, info.rooms);
     return JSON.stringify(info);
   }
 }

@@ -4,8 +4,9 @@
  * every instance shows the same log. Recording never fails an emit: while Redis does not
  * answer, entries are kept in this instance's memory copy, and `list` answers from it.
  */
+import { parseJsonObject } from "../../shared/json.ts";
 import type { CommandCapable } from "../broker/commands.ts";
-import { MemoryAuditLog, type AuditEntry, type AuditLog } from "../api/audit.ts";
+import { MemoryAuditLog, type AuditEntry, type AuditLog } from "../audit/log.ts";
 import type { Logger } from "../core/types.ts";
 import { AUDIT_KEY } from "./keys.ts";
 
@@ -38,13 +39,7 @@ export class RedisAuditLog implements AuditLog {
     try {
       const items = (await this.redis.command("LRANGE", AUDIT_KEY, 0, Math.max(0, limit - 1))) as string[];
       this.recovered();
-      return items.flatMap((text) => {
-        try {
-          return [JSON.parse(text) as AuditEntry];
-        } catch {
-          return [];
-        }
-      });
+      return items.flatMap((text) => parseJsonObject<AuditEntry>(text) ?? []);
     } catch (err) {
       this.failed(err);
       return this.fallback.list(limit);

@@ -11,7 +11,8 @@
 import { WebSocketClientStates } from "../../shared/constants.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Hub } from "../core/hub.ts";
-import { localClients, localRooms, matchesFilter, type ClientFilter, type ClientInfo, type RoomInfo } from "../core/queries.ts";
+import { matchesFilter, type ClientFilter, type ClientInfo, type RoomInfo } from "../core/queries.ts";
+import { isOwnIdRoom } from "../core/registry.ts";
 import type { Target } from "../core/target.ts";
 import type { Logger } from "../core/types.ts";
 import type { InstanceMeta } from "./keys.ts";
@@ -46,7 +47,7 @@ export class RedisView implements ClusterView {
 
   async listClients(filter: ClientFilter, page: PageRequest): Promise<Page<ClientInfo>> {
     const own = this.o.hub.options.instanceId;
-    const local = filter.instance === undefined || filter.instance === own ? localClients(this.o.hub.registry, filter) : [];
+    const local = filter.instance === undefined || filter.instance === own ? this.o.hub.directory.clients(filter) : [];
     const remote = filter.instance === own ? [] : (await this.remote()).clients.filter((c) => matchesFilter(c, filter));
     return paginate([...local, ...remote], (c) => c.id, page);
   }
@@ -59,7 +60,7 @@ export class RedisView implements ClusterView {
 
   async listRooms(q: string | undefined, page: PageRequest): Promise<Page<RoomInfo>> {
     const sizes = new Map<string, number>();
-    for (const room of localRooms(this.o.hub.registry)) sizes.set(room.name, room.size);
+    for (const room of this.o.hub.directory.rooms()) sizes.set(room.name, room.size);
     for (const client of (await this.remote()).clients) for (const room of client.rooms) sizes.set(room, (sizes.get(room) ?? 0) + 1);
     const needle = q?.toLowerCase();
     const rooms = [...sizes].filter(([name]) => !needle || name.toLowerCase().includes(needle)).map(([name, size]) => ({ name, size }));
@@ -81,9 +82,8 @@ export class RedisView implements ClusterView {
   async stats(): Promise<ClusterStats> {
     const local = await this.o.local.stats();
     const { instances, clients } = await this.remote();
-    const rooms = new Set<string>(Array.from(this.o.hub.registry.roomSizes(), ([name]) => name));
-    const users = new Set<string>();
-    for (const record of this.o.hub.registry.all()) if (record.userId !== undefined) users.add(record.userId);
+    const rooms = new Set<string>(this.o.hub.directory.rooms().map((r) => r.name));
+    const users = this.o.hub.directory.userIds();
     for (const client of clients) {
       for (const room of client.rooms) rooms.add(room);
       if (client.userId !== undefined) users.add(client.userId);
@@ -109,18 +109,18 @@ export class RedisView implements ClusterView {
   }
 
   async disconnect(clientId: string): Promise<boolean> {
-    if (this.o.hub.sessions.has(clientId)) return this.o.local.disconnect(clientId);
+    if (this.o.hub.session(clientId)) return this.o.local.disconnect(clientId);
     return (await this.command({ op: "disconnect", clientId }))?.result === true;
   }
 
   async joinRooms(clientId: string, rooms: string[]): Promise<string[] | undefined> {
-    if (this.o.hub.sessions.has(clientId)) return this.o.local.joinRooms(clientId, rooms);
+    if (this.o.hub.session(clientId)) return this.o.local.joinRooms(clientId, rooms);
     const reply = await this.command({ op: "join", clientId, rooms });
     return reply && Array.isArray(reply.result) ? (reply.result as string[]) : undefined;
   }
 
   async leaveRoom(clientId: string, room: string): Promise<boolean | undefined> {
-    if (this.o.hub.sessions.has(clientId)) return this.o.local.leaveRoom(clientId, room);
+    if (this.o.hub.session(clientId)) return this.o.local.leaveRoom(clientId, room);
     const reply = await this.command({ op: "leave", clientId, room });
     return reply ? reply.result === true : undefined;
   }
@@ -144,7 +144,7 @@ export class RedisView implements ClusterView {
   }
 
   private async countRemote(target: Exclude<Target, { client: string }>, ids: string[], metas: InstanceMeta[]): Promise<number> {
-    const excluded = [...new Set(target.exclude ?? [])].filter((id) => !this.o.hub.registry.has(id));
+    const excluded = [...new Set(target.exclude ?? [])].filter((id) => !this.o.hub.directory.has(id));
     const skip = new Set(excluded);
     if ("rooms" in target) {
       // A client is in a room's audience once, however many of the rooms it is in; a room named
@@ -161,7 +161,7 @@ export class RedisView implements ClusterView {
     ]);
     const addressed = (c: ClientInfo) => isAuthenticated(c) && ("user" in target ? c.userId === target.user : "room" in target ? c.rooms.includes(target.room) : true);
     const gone = found.filter((c) => skip.has(c.id) && addressed(c)).length;
-    const ownId = found.filter((c) => "room" in target && c.id === target.room && isAuthenticated(c) && !skip.has(c.id)).length;
+    const ownId = found.filter((c) => "room" in target && isOwnIdRoom(c.id, target.room) && isAuthenticated(c) && !skip.has(c.id)).length;
     return Math.max(0, total - gone) + ownId;
   }
 

@@ -10,6 +10,7 @@
  * rejects.
  */
 import { randomUUID } from "node:crypto";
+import { parseJsonObject } from "../../shared/json.ts";
 import type { Broker } from "../broker/broker.ts";
 import type { Logger } from "../core/types.ts";
 import { COMMAND_PREFIX, REPLY_PREFIX } from "./keys.ts";
@@ -77,7 +78,7 @@ export class RemoteCommands {
   }
 
   private async execute(message: string): Promise<void> {
-    const request = parse<Request>(message);
+    const request = parseJsonObject<Request>(message);
     if (!request || typeof request.id !== "string" || typeof request.from !== "string" || !request.command) return;
     let reply: Reply;
     try {
@@ -111,16 +112,7 @@ export class RemoteCommands {
   }
 
   private settle(message: string): void {
-    const reply = parse<Reply>(message);
+    const reply = parseJsonObject<Reply>(message);
     if (reply && typeof reply.id === "string") this.pending.get(reply.id)?.(reply);
-  }
-}
-
-function parse<T>(text: string): T | undefined {
-  try {
-    const value = JSON.parse(text);
-    return typeof value === "object" && value !== null ? (value as T) : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -10,7 +10,7 @@
  * `cluster.attach(hub, rates)` gives the view; `start()` after the hub started, `stop()` before
  * the hub shuts down (so the presence records can be removed while Redis is still connected).
  */
-import { MemoryAuditLog, type AuditLog } from "../api/audit.ts";
+import { MemoryAuditLog, type AuditLog } from "../audit/log.ts";
 import type { Broker } from "../broker/broker.ts";
 import { supportsCommands, type CommandCapable } from "../broker/commands.ts";
 import type { Hub } from "../core/hub.ts";
@@ -29,8 +29,7 @@ import { ControlRouter } from "./router.ts";
 import type { ClusterView } from "./view.ts";
 
 /**
- * After Redis comes back, instances reconnect up to the broker's backoff cap (2 s, +20 % jitter)
- * apart; an instance is not reported down before it had that long to republish.
+ * After Redis comes back, instances reconnect up to the broker's backoff cap (2 s) apart; an instance is not reported down before it had that long to republish.
  */
 const RECONNECT_SPREAD_MS = 3000;
 
@@ -99,7 +98,7 @@ class RedisClusterRuntime implements ClusterRuntime {
     const { instanceId, presenceTtlMs, log } = this.o;
     const redis = this.redis;
     const local = new LocalView(hub, rates);
-    const presence = new PresencePublisher({ hub, broker: redis, rates, instanceId, ttlMs: presenceTtlMs, log });
+    const presence = new PresencePublisher({ hub, broker: redis, local, instanceId, ttlMs: presenceTtlMs, log });
     const reader = new PresenceReader(redis, instanceId);
     const commands = new RemoteCommands({ instanceId, broker: redis, local, log });
     const feed = new EventFeed({ instanceId, broker: redis });

@@ -4,6 +4,7 @@
  * arrives, drops this instance's own echoes, and hands the rest to local delivery. Remote
  * messages are only ever delivered locally, never re-published, so there are no loops.
  */
+import { parseJsonObject } from "../../shared/json.ts";
 import type { ClusterEnvelope } from "../../shared/protocol.ts";
 import type { Broker } from "../broker/broker.ts";
 import { fromEnvelope, toEnvelope, type Target } from "./target.ts";
@@ -69,14 +70,8 @@ export class ClusterLink {
 }
 
 function parseEnvelope(message: string): ClusterEnvelope | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const env = value as Partial<ClusterEnvelope>;
+  const env = parseJsonObject<Partial<ClusterEnvelope>>(message);
+  if (!env) return undefined;
   if (typeof env.serverId !== "string" || typeof env.event !== "string" || env.event.length === 0) return undefined;
   return env as ClusterEnvelope;
 }

@@ -18,6 +18,11 @@ export interface Connection {
   /** Subscribe to a runtime topic so that {@link TopicPublisher.publish} reaches this socket. */
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /**
+   * True for a connection that cannot subscribe to runtime topics (an SSE stream, say): the hub
+   * then serves it by direct sends only, like an encrypted session. Absent means false.
+   */
+  readonly direct?: boolean;
   /** Bytes queued in the send buffer, not yet written to the network. */
   bufferedAmount(): number;
   readonly remoteAddress: string;

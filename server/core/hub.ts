@@ -1,9 +1,14 @@
 /**
  * @module server/core/hub
- * Wires the core: sessions, the registry, fan-out, the cluster link and the policies that span
- * sessions (heartbeat sweep, slow consumers, per-user caps, shutdown). It is the host every
- * session calls back into. No Bun, Redis or Hono here: the transport hands in `Connection`s and
- * a `TopicPublisher`, the broker is an injected byte pipe.
+ * Wires the core: sessions, the registry, membership, fan-out, the cluster link and the
+ * policies that span sessions (heartbeat sweep, slow consumers, per-user caps, shutdown). It is
+ * the host every session calls back into and the {@link FlowContext} of the protocol flows. No
+ * Bun, Redis or Hono here: the transport hands in `Connection`s and a `TopicPublisher`, the
+ * broker is an injected byte pipe.
+ *
+ * Its maps are private. Outside the core, code reads this instance through `directory`
+ * (clients, rooms, counts), `session(id)`, `counts()` and `on()` (lifecycle events), and acts
+ * through `emit`, `joinOnBehalf`, `leaveOnBehalf` and `disconnect`.
  */
 import { CloseCodes, type CloseCodeInfo } from "../../shared/close-codes.ts";
 import { WebSocketClientStates as States, WebSocketEvents as Events } from "../../shared/constants.ts";
@@ -12,16 +17,19 @@ import type { Broker } from "../broker/broker.ts";
 import { authenticateSession, refreshSession } from "./auth-flow.ts";
 import { MAX_TIMER_MS, systemClock, type Clock } from "./clock.ts";
 import { ClusterLink } from "./cluster-link.ts";
-import { Topics, type Connection, type TopicPublisher } from "./connection.ts";
-import { HubEvents } from "./events.ts";
+import type { Connection, TopicPublisher } from "./connection.ts";
+import { HubEvents, type HubEventListener } from "./events.ts";
 import { ExpiryQueue } from "./expiry.ts";
 import { Fanout } from "./fanout.ts";
 import { handleCustom, joinRooms, leaveRooms } from "./message-flow.ts";
 import { OrderedEncoder } from "./ordered-encoder.ts";
+import type { FlowContext, Recovery } from "./flow-context.ts";
+import { Membership } from "./membership.ts";
+import { LocalDirectory, type LocalCounts } from "./queries.ts";
 import { Registry, type ClientRecord } from "./registry.ts";
 import { HistoryUnavailableError, type HistoryStore } from "./history.ts";
-import { finishRecovery, type Recovery } from "./recovery.ts";
-import { matchesAny } from "./room-policy.ts";
+import { finishRecovery } from "./recovery.ts";
+import { RoomMatcher } from "./room-policy.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { HubStats } from "./stats.ts";
 import { SLOW_CONSUMER_CHECK_MS, SlowConsumerPolicy } from "./slow-consumers.ts";
@@ -39,16 +47,31 @@ export interface HubDeps {
 }
 
 
-export class Hub implements SessionHost {
-  readonly registry = new Registry();
-  readonly sessions = new Map<string, Session>();
-  readonly authenticated = new Set<string>();
+/** What `emit` may be told besides the message. */
+export interface EmitOptions {
+  /** Who sent it (the REST API's caller), reported in the `emit` event. */
+  by?: string;
+  /**
+   * Counts the audience cluster-wide. Called once the frame has left for the local sockets and
+   * the broker (so they never wait for it); the `emit` event then reports its answer instead of
+   * the local count.
+   */
+  countAudience?: () => Promise<number>;
+}
+
+export class Hub implements SessionHost, FlowContext {
+  private readonly registry = new Registry();
+  private readonly sessions = new Map<string, Session>();
+  /** Read-only queries over this instance's clients and rooms. */
+  readonly directory: LocalDirectory;
+  readonly membership: Membership;
   readonly events: HubEvents;
   readonly stats = new HubStats();
-  readonly fanout: Fanout;
+  private readonly fanout: Fanout;
   readonly encoder: OrderedEncoder;
-  private readonly slowConsumers: SlowConsumerPolicy;
-  readonly cluster: ClusterLink;
+  readonly slowConsumers: SlowConsumerPolicy;
+  /** The cluster protocol over the broker (not the cluster view: that is built outside the core). */
+  private readonly link: ClusterLink;
   readonly hooks: Hooks;
   readonly codecFactory?: CodecFactory;
   readonly history?: HistoryStore;
@@ -56,6 +79,7 @@ export class Hub implements SessionHost {
   readonly log: Logger;
   /** Token expiries of authenticated sessions (one timer for all, see expiry.ts). */
   readonly expiries: ExpiryQueue<Session>;
+  private readonly historyRooms: RoomMatcher;
   private sweepers: unknown[] = [];
   private started?: Promise<void>;
   private stopping?: Promise<void>;
@@ -67,14 +91,17 @@ export class Hub implements SessionHost {
     this.hooks = deps.hooks ?? {};
     this.codecFactory = deps.codecFactory;
     this.history = options.historyRooms.length > 0 ? deps.history : undefined;
+    this.historyRooms = new RoomMatcher(options.historyRooms);
     this.clock = deps.clock ?? systemClock;
     this.expiries = new ExpiryQueue<Session>(this.clock, (session) => session.close(CloseCodes.TOKEN_EXPIRED));
     this.log = deps.log ?? silentLogger;
     this.events = new HubEvents((err) => this.log.error({ err: String(err) }, "event listener threw"));
     this.encoder = new OrderedEncoder(options.encryptedBatchLimit, this.log);
+    this.directory = new LocalDirectory(this.registry);
+    this.membership = new Membership(this.registry, this.events, this.clock);
     this.slowConsumers = new SlowConsumerPolicy(this.sessions, this.stats, options.backpressureLimit, options.slowConsumerGraceMs, this.clock);
-    this.fanout = new Fanout(this.registry, this.sessions, this.authenticated, (n) => this.stats.countOut(n));
-    this.cluster = new ClusterLink(options.instanceId, deps.broker, this.log, (target, frame) => this.deliverLocal(target, frame), (ms, ok) => this.stats.observePublish(ms, ok));
+    this.fanout = new Fanout(this.registry, this.sessions, (n) => this.stats.countOut(n));
+    this.link = new ClusterLink(options.instanceId, deps.broker, this.log, (target, frame) => this.deliverLocal(target, frame), (ms, ok) => this.stats.observePublish(ms, ok));
   }
 
   get isShuttingDown(): boolean {
@@ -84,7 +111,7 @@ export class Hub implements SessionHost {
   /** Connects the broker and starts the sweeps; idempotent. */
   start(): Promise<void> {
     this.started ??= (async () => {
-      await this.cluster.start();
+      await this.link.start();
       this.sweepers.push(this.clock.setInterval(() => this.sweepHeartbeats(), this.options.heartbeatInterval));
       if (this.options.backpressureLimit > 0) {
         this.sweepers.push(this.clock.setInterval(() => this.sweepSlowConsumers(), SLOW_CONSUMER_CHECK_MS));
@@ -93,16 +120,41 @@ export class Hub implements SessionHost {
     return this.started;
   }
 
+  /** The runtime's topic publisher (the Bun server); the first one given stays. */
   attachPublisher(publisher: TopicPublisher): void {
     this.fanout.publisher ??= publisher;
+  }
+
+  // ---- queries --------------------------------------------------------------------------
+
+  /** Lifecycle events of this instance; returns the unsubscribe function. */
+  on(listener: HubEventListener): () => void {
+    return this.events.on(listener);
+  }
+
+  counts(): LocalCounts {
+    return this.directory.counts();
+  }
+
+  /** The open session with this id (authenticated or not). */
+  session(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Open sessions per state (metrics). */
+  countByState(): Map<string, number> {
+    const byState = new Map<string, number>();
+    for (const session of this.sessions.values()) byState.set(session.state, (byState.get(session.state) ?? 0) + 1);
+    return byState;
   }
 
   // ---- transport callbacks -------------------------------------------------------------
 
   /** A socket opened. Returns its session, or undefined when the id is taken (the socket is closed). */
   open(conn: Connection, id: string): Session | undefined {
-    if (this.sessions.has(id) || this.isShuttingDown) {
-      conn.close(CloseCodes.SHUTDOWN.code, CloseCodes.SHUTDOWN.reason);
+    const refusal = this.isShuttingDown ? CloseCodes.SHUTDOWN : this.sessions.has(id) ? CloseCodes.INTERNAL_ERROR : undefined;
+    if (refusal) {
+      conn.close(refusal.code, refusal.reason);
       return undefined;
     }
     const now = this.clock.now();
@@ -124,10 +176,9 @@ export class Hub implements SessionHost {
     if (this.sessions.get(session.id) !== session) return;
     const { code, reason } = session.closingWith ?? { code: transportCode, reason: transportReason };
     const record = session.record;
-    record.state = States.DISCONNECTED;
+    this.registry.setState(session.id, States.DISCONNECTED);
     this.sessions.delete(session.id);
     this.slowConsumers.forget(session);
-    this.authenticated.delete(session.id);
     this.registry.remove(session.id);
     if (session.expiresAt !== undefined) this.expiries.forget();
     this.stats.countClose(code);
@@ -139,8 +190,9 @@ export class Hub implements SessionHost {
     }
   }
 
+  /** The transport says the session's send buffer drained. */
   drained(session: Session): void {
-    session.slowSince = 0;
+    this.slowConsumers.forget(session);
   }
 
   // ---- SessionHost ---------------------------------------------------------------------
@@ -177,7 +229,11 @@ export class Hub implements SessionHost {
     this.stats.countAuthFailure(reason);
   }
 
-  // ---- admission and membership ----------------------------------------------------------
+  // ---- admission ------------------------------------------------------------------------
+
+  beginAuthentication(session: Session): void {
+    this.registry.setState(session.id, States.AUTHENTICATING);
+  }
 
   /** False when the user already has `maxConnectionsPerUser` sessions on this instance. */
   hasRoomForUser(userId: string | undefined): boolean {
@@ -194,20 +250,14 @@ export class Hub implements SessionHost {
   admit(session: Session, result: AuthResult, handshake: HandshakeResult | undefined, recovery?: Recovery): void {
     const record = session.record;
     const now = this.clock.now();
-    record.state = States.AUTHENTICATED;
+    this.registry.setState(record.id, States.AUTHENTICATED);
     record.metadata = result.metadata;
     session.grantedRooms = result.rooms;
     if (result.userId !== undefined) this.registry.indexUser(record.id, result.userId);
-    if (handshake) {
-      record.encrypted = true;
-      record.encryptedAt = now;
-      this.registry.markCodec(record.id);
-    } else {
-      session.conn.subscribe(Topics.BROADCAST);
-    }
-    this.authenticated.add(record.id);
-    this.registry.join(record.id, record.id);
-    for (const room of this.options.defaultRooms) this.joinRoom(session, room);
+    if (handshake) this.registry.markEncrypted(record.id, now);
+    if (handshake || session.conn.direct) this.membership.serveDirectly(session);
+    this.membership.admit(session);
+    for (const room of this.options.defaultRooms) this.membership.join(session, room);
     this.armExpiry(session, result.expiresAt);
     const connected: Record<string, unknown> = { id: record.id, userId: record.userId, time: new Date(now).toISOString() };
     if (handshake?.serverPublicKey) Object.assign(connected, { serverPublicKey: handshake.serverPublicKey, salt: handshake.salt });
@@ -235,56 +285,60 @@ export class Hub implements SessionHost {
     this.expiries.add(session, expiresAt);
   }
 
-  joinRoom(session: Session, room: string): boolean {
-    if (!this.registry.join(session.id, room)) return false;
-    if (!session.codec && !this.registry.isCodec(session.id)) session.conn.subscribe(Topics.room(room));
-    if (this.events.hasListeners) this.events.emit({ type: "room:joined", clientId: session.id, room, at: this.clock.now() });
-    return true;
-  }
-
-  /** A held (replaying) member of `room` moves to the room's topic. */
-  goLive(session: Session, room: string): void {
-    this.registry.unmarkDirect(session.id, room);
-    if (!this.registry.isCodec(session.id)) session.conn.subscribe(Topics.room(room));
-    if (this.events.hasListeners) this.events.emit({ type: "room:joined", clientId: session.id, room, at: this.clock.now() });
-  }
-
-  private readonly historyMatches = new Map<string, boolean>();
-
-  /** Whether `room` matches HISTORY_ROOMS (memoised; the cache is reset when it grows large). */
+  /** Whether `room` matches HISTORY_ROOMS. */
   isHistoryRoom(room: string): boolean {
-    let hit = this.historyMatches.get(room);
-    if (hit === undefined) {
-      if (this.historyMatches.size > 10_000) this.historyMatches.clear();
-      hit = matchesAny(room, this.options.historyRooms, undefined);
-      this.historyMatches.set(room, hit);
-    }
-    return hit;
+    return this.historyRooms.matches(room);
   }
 
-  leaveRoom(session: Session, room: string): boolean {
-    if (!this.registry.leave(session.id, room)) return false;
-    session.conn.unsubscribe(Topics.room(room));
-    if (this.events.hasListeners) this.events.emit({ type: "room:left", clientId: session.id, room, at: this.clock.now() });
-    return true;
+  /** Operator action: joins on a local client's behalf (bypasses ALLOWED_ROOMS, not the reserved names); undefined when it is not here or not authenticated. */
+  joinOnBehalf(clientId: string, rooms: string[]): string[] | undefined {
+    const session = this.sessions.get(clientId);
+    if (!session || !this.registry.isAuthenticated(clientId)) return undefined;
+    const { valid } = this.membership.joinable(rooms, clientId);
+    for (const room of valid) this.membership.join(session, room);
+    return valid;
+  }
+
+  /** Operator action: leaves on a local client's behalf; undefined when it is not here. */
+  leaveOnBehalf(clientId: string, room: string): boolean | undefined {
+    const session = this.sessions.get(clientId);
+    return session ? this.membership.leave(session, room) : undefined;
   }
 
   // ---- targeting ------------------------------------------------------------------------
 
-  /** Delivers on this instance and to every other instance; resolves to the local recipients. */
-  async emit(target: Target, event: string, data: unknown, by?: string): Promise<number> {
-    if (this.history) {
-      if ("room" in target && this.isHistoryRoom(target.room)) return this.emitToHistoryRoom(target.room, target.exclude, event, data, by);
-      if ("rooms" in target && target.rooms.some((r) => this.isHistoryRoom(r))) return this.emitSplit(target.rooms, target.exclude, event, data, by);
+  /**
+   * Delivers on this instance and to every other instance; resolves to the local recipients once
+   * the broker took the message. Local sockets are served before the broker publish is awaited.
+   * One `emit` event per call, with the target as given.
+   */
+  async emit(target: Target, event: string, data: unknown, o: EmitOptions = {}): Promise<number> {
+    let local: number;
+    if (this.history && "room" in target && this.isHistoryRoom(target.room)) local = await this.sendToHistoryRoom(target.room, target.exclude, event, data);
+    else if (this.history && "rooms" in target && target.rooms.some((r) => this.isHistoryRoom(r))) local = await this.sendSplit(target.rooms, target.exclude, event, data);
+    else {
+      local = this.deliverLocal(target, data === undefined ? { event } : { event, data });
+      const published = this.link.publish(target, event, data);
+      this.report(target, event, local, o);
+      await published;
+      return local;
     }
-    const recipients = this.deliverLocal(target, data === undefined ? { event } : { event, data });
-    await this.cluster.publish(target, event, data);
-    if (this.events.hasListeners) this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
-    return recipients;
+    this.report(target, event, local, o);
+    return local;
+  }
+
+  /** The `emit` event: with the local count, or with the cluster-wide one once it is known. */
+  private report(target: Target, event: string, local: number, o: EmitOptions): void {
+    const audience = o.countAudience?.();
+    const tell = (recipients: number) => {
+      if (this.events.hasListeners) this.events.emit({ type: "emit", target, event, recipients, by: o.by, at: this.clock.now() });
+    };
+    if (!audience) return tell(local);
+    audience.then(tell, () => tell(local));
   }
 
   /** A history room's message gets its seq from the store first, then goes out with it. */
-  private async emitToHistoryRoom(room: string, exclude: string[] | undefined, event: string, data: unknown, by?: string): Promise<number> {
+  private async sendToHistoryRoom(room: string, exclude: string[] | undefined, event: string, data: unknown): Promise<number> {
     let frame: OutboundFrame;
     try {
       frame = await this.history!.append(room, event, data);
@@ -292,49 +346,31 @@ export class Hub implements SessionHost {
       throw new HistoryUnavailableError(room, err);
     }
     const target: Target = { room, exclude };
-    const recipients = this.deliverLocal(target, frame);
-    await this.cluster.publish(target, event, data, frame.seq);
-    if (this.events.hasListeners) this.events.emit({ type: "emit", target, event, recipients, by, at: this.clock.now() });
-    return recipients;
+    const local = this.deliverLocal(target, frame);
+    await this.link.publish(target, event, data, frame.seq);
+    return local;
   }
 
   /** Several rooms with history rooms among them: each history room gets its own sequenced copy. */
-  private async emitSplit(rooms: string[], exclude: string[] | undefined, event: string, data: unknown, by?: string): Promise<number> {
+  private async sendSplit(rooms: string[], exclude: string[] | undefined, event: string, data: unknown): Promise<number> {
     const plain = rooms.filter((r) => !this.isHistoryRoom(r));
-    let recipients = plain.length > 0 ? await this.emit({ rooms: plain, exclude }, event, data, by) : 0;
-    for (const room of rooms) if (this.isHistoryRoom(room)) recipients += await this.emitToHistoryRoom(room, exclude, event, data, by);
-    return recipients;
+    let local = 0;
+    if (plain.length > 0) {
+      const target: Target = { rooms: plain, exclude };
+      local = this.deliverLocal(target, data === undefined ? { event } : { event, data });
+      await this.link.publish(target, event, data);
+    }
+    for (const room of rooms) if (this.isHistoryRoom(room)) local += await this.sendToHistoryRoom(room, exclude, event, data);
+    return local;
   }
 
   deliverLocal(target: Target, frame: OutboundFrame): number {
-    if ("client" in target) return this.fanout.toClient(target.client, frame);
-    if ("user" in target) return this.fanout.toUser(target.user, frame, target.exclude);
-    if ("room" in target) return this.fanout.toRoom(target.room, frame, target.exclude);
-    if ("rooms" in target) return this.fanout.toRooms(target.rooms, frame, target.exclude);
-    return this.fanout.broadcast(frame, target.exclude);
+    return this.fanout.deliver(target, frame);
   }
 
   /** Local sockets a target would reach, without sending. */
   countLocal(target: Target): number {
-    const exclude = new Set(target.exclude ?? []);
-    // O(excluded), not O(members), for a room or a broadcast: the REST emit counts before every
-    // send. Room members are always authenticated (joins come after admission, and a closing
-    // client leaves both sets at once), so a room's size is its recipient count.
-    const sizeExcept = (ids: ReadonlySet<string>) => ids.size - [...exclude].filter((id) => ids.has(id)).length;
-    const count = (ids: Iterable<string>) => {
-      let n = 0;
-      for (const id of ids) if (!exclude.has(id) && this.authenticated.has(id)) n += 1;
-      return n;
-    };
-    if ("client" in target) return this.authenticated.has(target.client) ? 1 : 0;
-    if ("user" in target) return count(this.registry.clientsOfUser(target.user) ?? []);
-    if ("broadcast" in target) return sizeExcept(this.authenticated);
-    const rooms = "room" in target ? [target.room] : target.rooms;
-    const single = rooms.length === 1 ? this.registry.membersOf(rooms[0]!) : undefined;
-    if (single) return sizeExcept(single);
-    const union = new Set<string>();
-    for (const room of rooms) for (const id of this.registry.membersOf(room) ?? (this.registry.has(room) ? [room] : [])) union.add(id);
-    return count(union);
+    return this.fanout.count(target);
   }
 
   /** Operator action: closes a local client with 4007. */
@@ -349,7 +385,7 @@ export class Hub implements SessionHost {
 
   sweepHeartbeats(): void {
     const now = this.clock.now();
-    for (const id of this.authenticated) {
+    for (const id of this.registry.authenticated()) {
       const session = this.sessions.get(id);
       if (session && now - session.record.lastActivity > this.options.heartbeatTimeout) session.close(CloseCodes.HEARTBEAT_TIMEOUT);
     }
@@ -370,7 +406,7 @@ export class Hub implements SessionHost {
         session.close(CloseCodes.SHUTDOWN);
         this.closed(session, CloseCodes.SHUTDOWN.code, CloseCodes.SHUTDOWN.reason);
       }
-      await this.cluster.close();
+      await this.link.close();
     })();
     return this.stopping;
   }

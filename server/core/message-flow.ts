@@ -6,8 +6,9 @@
  */
 import { AckErrorCodes } from "../../shared/close-codes.ts";
 import type { InboundFrame } from "../../shared/protocol.ts";
-import type { Hub } from "./hub.ts";
-import { matchesAny, partitionRoomNames } from "./room-policy.ts";
+import type { FlowContext } from "./flow-context.ts";
+import { isOwnIdRoom } from "./registry.ts";
+import { matchesAny } from "./room-policy.ts";
 import type { Session } from "./session.ts";
 
 /**
@@ -16,83 +17,72 @@ import type { Session } from "./session.ts";
  * none before. To make that exact, the client is held (as during recovery) while the position
  * is read, then the held frames newer than it are flushed and the client goes live.
  */
-export async function joinRooms(hub: Hub, session: Session, requested: string[], frameId?: string): Promise<void> {
-  const { valid, invalid } = partitionRoomNames(requested, (name) => name !== session.id && hub.registry.has(name));
-  const allowed = await allowedRooms(hub, session, valid);
+export async function joinRooms(ctx: FlowContext, session: Session, requested: string[], frameId?: string): Promise<void> {
+  const { membership } = ctx;
+  const { valid, invalid } = membership.joinable(requested, session.id);
+  const allowed = await allowedRooms(ctx, session, valid);
   if (!session.isOpen) return;
   const held: string[] = [];
   for (const room of allowed) {
-    const history = hub.history && hub.isHistoryRoom(room) && !session.record.rooms.has(room) && !session.recovering?.has(room);
+    const history = ctx.history && ctx.isHistoryRoom(room) && !membership.isMemberOrHeld(session, room);
     if (!history) {
-      hub.joinRoom(session, room);
+      membership.join(session, room);
       continue;
     }
-    hub.registry.join(session.id, room);
-    hub.registry.markDirect(session.id, room);
-    (session.recovering ??= new Map()).set(room, []);
+    membership.hold(session, room);
     held.push(room);
   }
-  const seq = held.length > 0 ? await positionsAndGoLive(hub, session, held) : undefined;
+  const seq = held.length > 0 ? await positionsAndGoLive(ctx, session, held) : undefined;
   if (!session.isOpen) return;
   const denied = [...invalid, ...valid.filter((room) => !allowed.includes(room))];
-  if (denied.length > 0) hub.log.debug({ clientId: session.id, denied }, "join denied");
+  if (denied.length > 0) ctx.log.debug({ clientId: session.id, denied }, "join denied");
   session.ack(frameId, seq ? { joined: allowed, denied, seq } : { joined: allowed, denied });
 }
 
-async function positionsAndGoLive(hub: Hub, session: Session, rooms: string[]): Promise<Record<string, number>> {
+async function positionsAndGoLive(ctx: FlowContext, session: Session, rooms: string[]): Promise<Record<string, number>> {
   const seq: Record<string, number> = {};
   await Promise.all(
     rooms.map(async (room) => {
       try {
-        seq[room] = await hub.history!.position(room);
+        seq[room] = await ctx.history!.position(room);
       } catch (err) {
-        hub.log.warn({ clientId: session.id, room, err: String(err) }, "history position unavailable; joined without one");
+        ctx.log.warn({ clientId: session.id, room, err: String(err) }, "history position unavailable; joined without one");
       }
     }),
   );
-  for (const room of rooms) {
-    const frames = session.recovering?.get(room) ?? [];
-    session.recovering?.delete(room);
-    if (!session.isOpen || !session.record.rooms.has(room)) continue;
-    const after = seq[room] ?? 0;
-    for (const frame of frames) if ((frame.seq ?? Infinity) > after) session.sendFrame(frame);
-    hub.goLive(session, room);
-  }
-  if (session.recovering?.size === 0) session.recovering = undefined;
+  for (const room of rooms) ctx.membership.release(session, room, [], seq[room] ?? 0);
   return seq;
 }
 
 /** The rooms of `valid` this client may join: patterns and token claim, or the validateRooms hook. */
-export async function allowedRooms(hub: Hub, session: Session, valid: string[]): Promise<string[]> {
+export async function allowedRooms(ctx: FlowContext, session: Session, valid: string[]): Promise<string[]> {
   if (valid.length === 0) return [];
   const { userId } = session.record;
-  const hook = hub.hooks.validateRooms;
+  const hook = ctx.hooks.validateRooms;
   if (!hook) {
     return valid.filter(
-      (room) => room === session.id || matchesAny(room, hub.options.allowedRooms, userId) || matchesAny(room, session.grantedRooms ?? [], userId),
+      (room) => isOwnIdRoom(session.id, room) || matchesAny(room, ctx.options.allowedRooms, userId) || matchesAny(room, session.grantedRooms ?? [], userId),
     );
   }
   try {
     const answer = await hook({ clientId: session.id, userId, rooms: valid });
     return Array.isArray(answer) ? valid.filter((room) => answer.includes(room)) : [];
   } catch (err) {
-    hub.log.error({ clientId: session.id, err: String(err) }, "validateRooms hook threw; nothing joined");
+    ctx.log.error({ clientId: session.id, err: String(err) }, "validateRooms hook threw; nothing joined");
     return [];
   }
 }
 
 /** Leaves the rooms the client is in, except its own-id room (SPEC §3.2 item 4). */
-export function leaveRooms(hub: Hub, session: Session, requested: string[], frameId?: string): void {
+export function leaveRooms(ctx: FlowContext, session: Session, requested: string[], frameId?: string): void {
   const left: string[] = [];
-  for (const room of new Set(requested)) {
-    if (room !== session.id && hub.leaveRoom(session, room)) left.push(room);
-  }
+  for (const room of new Set(requested)) if (ctx.membership.leave(session, room)) left.push(room);
   session.ack(frameId, { left });
 }
 
 /** Custom events go to the `onMessage` hook; its return value is the ack's result. */
-export function handleCustom(hub: Hub, session: Session, message: InboundFrame & Record<string, unknown>): void {
-  const hook = hub.hooks.onMessage;
+export function handleCustom(ctx: FlowContext, session: Session, message: InboundFrame & Record<string, unknown>): void {
+  const hook = ctx.hooks.onMessage;
   const frameId = message.id;
   if (!hook) {
     session.nack(frameId, AckErrorCodes.NO_HANDLER, `no handler for event "${message.event}"`);
@@ -106,7 +96,7 @@ export function handleCustom(hub: Hub, session: Session, message: InboundFrame &
         if (session.isOpen) session.ack(frameId, result);
       },
       (err: unknown) => {
-        hub.log.warn({ clientId, event: message.event, err: String(err) }, "onMessage hook failed");
+        ctx.log.warn({ clientId, event: message.event, err: String(err) }, "onMessage hook failed");
         if (session.isOpen) session.nack(frameId, AckErrorCodes.HANDLER_ERROR, err instanceof Error ? err.message : String(err));
       },
     );

@@ -3,25 +3,12 @@
  * Recovery after a reconnect (SPEC §4): `authenticate.data.recover = {rooms: {<room>: <last seq>}}`.
  * The rooms are joined again under the same room policy as `join`. For history rooms the missed
  * messages are replayed in order before any live message: while the history is fetched the
- * client is a direct member of the room and its live frames are held; after the replay the held
- * frames newer than the replay are flushed and the client moves to the room's topic — all in one
- * synchronous step, so nothing is lost or doubled. `connected.data.recovered` says per room
- * whether nothing was lost.
+ * client is held in the room (membership.ts); after `connected` the replay is sent and the hold
+ * released. `connected.data.recovered` says per room whether nothing was lost.
  */
-import type { Hub } from "./hub.ts";
-import type { HistorySlice } from "./history.ts";
+import type { FlowContext, Recovery } from "./flow-context.ts";
 import { allowedRooms } from "./message-flow.ts";
-import { partitionRoomNames } from "./room-policy.ts";
 import type { Session } from "./session.ts";
-
-export interface Recovery {
-  /** Per requested room: whether nothing was lost. */
-  recovered: Record<string, boolean>;
-  /** History rooms being replayed, with what was fetched. */
-  slices: Map<string, HistorySlice>;
-  /** Rooms to join plainly (allowed, but without history). */
-  plain: string[];
-}
 
 const MAX_RECOVER_ROOMS = 100;
 
@@ -37,25 +24,23 @@ export function requestedPositions(data: Record<string, unknown>): Map<string, n
 }
 
 /** Joins the allowed rooms in "held" mode and fetches their history; nothing is sent yet. */
-export async function beginRecovery(hub: Hub, session: Session, positions: Map<string, number>): Promise<Recovery> {
-  const { valid } = partitionRoomNames([...positions.keys()], (name) => name !== session.id && hub.registry.has(name));
-  const allowed = new Set(await allowedRooms(hub, session, valid));
+export async function beginRecovery(ctx: FlowContext, session: Session, positions: Map<string, number>): Promise<Recovery> {
+  const { valid } = ctx.membership.joinable([...positions.keys()], session.id);
+  const allowed = new Set(await allowedRooms(ctx, session, valid));
   const recovery: Recovery = { recovered: {}, slices: new Map(), plain: [] };
   const fetches: Array<Promise<void>> = [];
   for (const room of positions.keys()) {
     recovery.recovered[room] = false;
     if (!allowed.has(room)) continue;
-    if (!hub.history || !hub.isHistoryRoom(room)) {
+    if (!ctx.history || !ctx.isHistoryRoom(room)) {
       recovery.plain.push(room);
       continue;
     }
-    hub.registry.join(session.id, room);
-    hub.registry.markDirect(session.id, room);
-    (session.recovering ??= new Map()).set(room, []);
+    ctx.membership.hold(session, room);
     fetches.push(
-      hub.history.since(room, positions.get(room)!).then(
+      ctx.history.since(room, positions.get(room)!).then(
         (slice) => void recovery.slices.set(room, slice),
-        (err) => hub.log.warn({ clientId: session.id, room, err: String(err) }, "history fetch failed; recovery incomplete"),
+        (err) => ctx.log.warn({ clientId: session.id, room, err: String(err) }, "history fetch failed; recovery incomplete"),
       ),
     );
   }
@@ -64,18 +49,8 @@ export async function beginRecovery(hub: Hub, session: Session, positions: Map<s
   return recovery;
 }
 
-/** After `connected`: replay, flush what was held meanwhile (newer than the replay), go live. */
-export function finishRecovery(hub: Hub, session: Session, recovery: Recovery): void {
-  for (const room of recovery.plain) hub.joinRoom(session, room);
-  for (const [room, held] of session.recovering ?? []) {
-    const slice = recovery.slices.get(room);
-    let last = 0;
-    for (const frame of slice?.frames ?? []) {
-      session.sendFrame(frame);
-      last = frame.seq ?? last;
-    }
-    for (const frame of held) if ((frame.seq ?? Infinity) > last) session.sendFrame(frame);
-    hub.goLive(session, room);
-  }
-  session.recovering = undefined;
+/** After `connected`: the plain rooms, then each held room's replay and release. */
+export function finishRecovery(ctx: FlowContext, session: Session, recovery: Recovery): void {
+  for (const room of recovery.plain) ctx.membership.join(session, room);
+  for (const room of [...(session.recovering?.keys() ?? [])]) ctx.membership.release(session, room, recovery.slices.get(room)?.frames);
 }

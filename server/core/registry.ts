@@ -4,8 +4,21 @@
  * in which rooms" on this instance. It does no I/O and knows nothing of delivery; fan-out reads
  * it. Own-id rooms (a room named after a client's id, joined at authentication for Ignis
  * compatibility) live only in the client's `rooms` set, never in the room index.
+ *
+ * Each fact is kept here once: a client's state (and the index of authenticated clients that
+ * follows it), whether it is served by direct sends, whether it is encrypted.
  */
 import type { ClientData } from "../../shared/admin.ts";
+import { WebSocketClientStates as States, type ClientState } from "../../shared/constants.ts";
+
+/**
+ * The own-id rule (Ignis): every client is in a room named after its id, from authentication
+ * until it closes. That room addresses the client alone: it cannot be left, is not listed among
+ * the client's rooms, and no other client may join it.
+ */
+export function isOwnIdRoom(clientId: string, room: string): boolean {
+  return room === clientId;
+}
 
 /**
  * A client as the registry keeps it: the public shape (`ClientData`, shared with the API and the
@@ -22,12 +35,18 @@ export class Registry {
   private readonly users = new Map<string, string | Set<string>>();
   private readonly rooms = new Map<string, Set<string>>();
   /**
-   * Members served one by one instead of through the room's runtime topic, per room: encrypted
-   * sessions (always), and sessions still replaying a room's history (until they catch up).
+   * Members served one by one instead of through the room's runtime topic, per room: direct
+   * clients (always), and sessions still replaying a room's history (until they catch up).
    */
   private readonly directRooms = new Map<string, Set<string>>();
-  /** Authenticated clients that need per-client encoding. */
-  private readonly codecClients = new Set<string>();
+  /**
+   * Authenticated clients served by direct sends, never through runtime topics: encrypted
+   * sessions (each frame is encoded for its session) and connections that cannot subscribe.
+   */
+  private readonly directClients = new Set<string>();
+  /** Follows `record.state`: changed only by {@link setState} and {@link remove}. */
+  private readonly authenticatedIds = new Set<string>();
+  private encryptedCount = 0;
 
   get size(): number {
     return this.clients.size;
@@ -57,7 +76,9 @@ export class Registry {
     if (!record) return undefined;
     for (const room of record.rooms) this.dropFromRoom(id, room);
     if (record.userId !== undefined) this.unindexUser(id, record.userId);
-    this.codecClients.delete(id);
+    this.directClients.delete(id);
+    this.authenticatedIds.delete(id);
+    if (record.encrypted) this.encryptedCount -= 1;
     this.clients.delete(id);
     return record;
   }
@@ -82,16 +103,42 @@ export class Registry {
     }
   }
 
-  /** Marks the client as needing per-client encoding from now on (one-way). */
-  markCodec(id: string): void {
+  /** The client's state; the index of authenticated clients follows it. */
+  setState(id: string, state: ClientState): void {
     const record = this.clients.get(id);
-    if (!record || this.codecClients.has(id)) return;
-    this.codecClients.add(id);
-    for (const room of record.rooms) if (room !== id) addToIndex(this.directRooms, room, id);
+    if (!record) return;
+    record.state = state;
+    if (state === States.AUTHENTICATED) this.authenticatedIds.add(id);
+    else this.authenticatedIds.delete(id);
   }
 
-  isCodec(id: string): boolean {
-    return this.codecClients.has(id);
+  isAuthenticated(id: string): boolean {
+    return this.authenticatedIds.has(id);
+  }
+
+  authenticated(): ReadonlySet<string> {
+    return this.authenticatedIds;
+  }
+
+  /** Records that the client's frames are encrypted from `at` on (one-way). */
+  markEncrypted(id: string, at: number): void {
+    const record = this.clients.get(id);
+    if (!record || record.encrypted) return;
+    record.encrypted = true;
+    record.encryptedAt = at;
+    this.encryptedCount += 1;
+  }
+
+  /** Serves the client by direct sends from now on, in every room (one-way). */
+  markDirectClient(id: string): void {
+    const record = this.clients.get(id);
+    if (!record || this.directClients.has(id)) return;
+    this.directClients.add(id);
+    for (const room of record.rooms) if (!isOwnIdRoom(id, room)) addToIndex(this.directRooms, room, id);
+  }
+
+  isDirectClient(id: string): boolean {
+    return this.directClients.has(id);
   }
 
   /** Serves this member of `room` one by one (history replay in progress). */
@@ -99,9 +146,9 @@ export class Registry {
     if (this.clients.get(id)?.rooms.has(room)) addToIndex(this.directRooms, room, id);
   }
 
-  /** Back to the topic for `room`, unless the client is encrypted (always direct). */
+  /** Back to the topic for `room`, unless the client is a direct client (always direct). */
   unmarkDirect(id: string, room: string): void {
-    if (!this.codecClients.has(id)) removeFromIndex(this.directRooms, room, id);
+    if (!this.directClients.has(id)) removeFromIndex(this.directRooms, room, id);
   }
 
   /** Adds membership; returns true when the client was not yet in the room. */
@@ -109,9 +156,9 @@ export class Registry {
     const record = this.clients.get(id);
     if (!record || record.rooms.has(room)) return false;
     record.rooms.add(room);
-    if (room !== id) {
+    if (!isOwnIdRoom(id, room)) {
       addToIndex(this.rooms, room, id);
-      if (this.codecClients.has(id)) addToIndex(this.directRooms, room, id);
+      if (this.directClients.has(id)) addToIndex(this.directRooms, room, id);
     }
     return true;
   }
@@ -133,8 +180,17 @@ export class Registry {
     return this.directRooms.get(room);
   }
 
-  codecMembers(): ReadonlySet<string> {
-    return this.codecClients;
+  directMembers(): ReadonlySet<string> {
+    return this.directClients;
+  }
+
+  get encrypted(): number {
+    return this.encryptedCount;
+  }
+
+  /** A room name that is the own-id room of a client here (a target for that client alone). */
+  isClientRoom(room: string): boolean {
+    return this.clients.has(room);
   }
 
   /** The user's clients here (a fresh Set for a user with one client: do not keep it). */
@@ -156,7 +212,7 @@ export class Registry {
   }
 
   private dropFromRoom(id: string, room: string): void {
-    if (room === id) return;
+    if (isOwnIdRoom(id, room)) return;
     removeFromIndex(this.rooms, room, id);
     removeFromIndex(this.directRooms, room, id);
   }

@@ -52,3 +52,20 @@ export function partitionRoomNames(requested: readonly string[], isForeignClient
   }
   return { valid, invalid };
 }
+
+/** `matchesAny` over fixed patterns without a user, memoised (the cache is reset when it grows large). */
+export class RoomMatcher {
+  private readonly hits = new Map<string, boolean>();
+
+  constructor(private readonly patterns: readonly string[]) {}
+
+  matches(room: string): boolean {
+    let hit = this.hits.get(room);
+    if (hit === undefined) {
+      if (this.hits.size > 10_000) this.hits.clear();
+      hit = matchesAny(room, this.patterns, undefined);
+      this.hits.set(room, hit);
+    }
+    return hit;
+  }
+}

@@ -9,6 +9,7 @@
  */
 import { CloseCodes, ErrorMessages, AckErrorCodes, type CloseCodeInfo } from "../../shared/close-codes.ts";
 import { WebSocketClientStates as States, WebSocketEvents as Events, SwitchboardEvents } from "../../shared/constants.ts";
+import { parseJsonObject } from "../../shared/json.ts";
 import type { InboundFrame, OutboundFrame } from "../../shared/protocol.ts";
 import type { Clock } from "./clock.ts";
 import type { Connection } from "./connection.ts";
@@ -27,6 +28,7 @@ export interface SessionHost {
   leave(session: Session, rooms: string[], frameId?: string): void;
   refresh(session: Session, data: unknown, frameId?: string): void;
   custom(session: Session, frame: InboundFrame & Record<string, unknown>): void;
+  /** One inbound frame of `bytes` bytes (UTF-8). */
   countInbound(bytes: number): void;
   countOutbound(frames: number): void;
 }
@@ -40,8 +42,6 @@ export class Session {
   private refilledAt: number;
   private overflow = 0;
   private warnedAt = 0;
-  /** When the send buffer was first seen above the limit (0 = not slow). */
-  slowSince = 0;
   /** The close this server decided on, reported to hooks even if the transport sees another code. */
   closingWith?: { code: number; reason: string };
   /** Room patterns granted by the credential (the token's `rooms` claim). */
@@ -95,7 +95,7 @@ export class Session {
     const now = this.host.clock.now();
     this.record.lastActivity = now;
     const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
-    this.host.countInbound(text.length);
+    this.host.countInbound(typeof raw === "string" ? Buffer.byteLength(raw) : raw.byteLength);
     if (!this.admitByRate(now)) return;
     const frame = parseFrame(text);
     if (!frame) return this.error(ErrorMessages.INVALID_FORMAT);
@@ -158,7 +158,7 @@ export class Session {
       this.close(CloseCodes.RATE_LIMITED);
     } else if (now - this.warnedAt >= 1000) {
       this.warnedAt = now;
-      this.sendNow({ event: Events.ERROR, data: { message: ErrorMessages.RATE_LIMITED } });
+      this.sendFrame({ event: Events.ERROR, data: { message: ErrorMessages.RATE_LIMITED } });
     }
     return false;
   }
@@ -188,26 +188,20 @@ export class Session {
     this.host.countOutbound(1);
   }
 
-  /** Sends plaintext regardless of the codec: only for frames before the codec is installed. */
-  sendNow(frame: OutboundFrame): void {
-    if (this.codec) return this.sendFrame(frame);
-    this.sendText(JSON.stringify(frame));
-  }
-
   /** `error` frame, plus an `ack` with ok:false when the offending frame carried an id. */
   error(message: string, id?: string, code: string = AckErrorCodes.INVALID_FORMAT): void {
-    this.sendNow({ event: Events.ERROR, data: { message } });
+    this.sendFrame({ event: Events.ERROR, data: { message } });
     if (id !== undefined) this.nack(id, code, message);
   }
 
   ack(id: string | undefined, result?: unknown): void {
     if (id === undefined) return;
-    this.sendNow({ event: SwitchboardEvents.ACK, data: result === undefined ? { id, ok: true } : { id, ok: true, result } });
+    this.sendFrame({ event: SwitchboardEvents.ACK, data: result === undefined ? { id, ok: true } : { id, ok: true, result } });
   }
 
   nack(id: string | undefined, code: string, message: string): void {
     if (id === undefined) return;
-    this.sendNow({ event: SwitchboardEvents.ACK, data: { id, ok: false, error: { code, message } } });
+    this.sendFrame({ event: SwitchboardEvents.ACK, data: { id, ok: false, error: { code, message } } });
   }
 
   /** Closes the socket; the transport's close callback then runs the hub's cleanup. */
@@ -231,14 +225,8 @@ export class Session {
 }
 
 function parseFrame(text: string): (InboundFrame & Record<string, unknown>) | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const frame = value as Record<string, unknown>;
+  const frame = parseJsonObject(text);
+  if (!frame) return undefined;
   if (typeof frame.event !== "string" || frame.event.length === 0) return undefined;
   if (frame.id !== undefined && typeof frame.id !== "string") delete frame.id;
   return frame as InboundFrame & Record<string, unknown>;

@@ -22,7 +22,8 @@ export const SLOW_CONSUMER_CHECK_MS = 250;
 export const SWEEP_BATCH = 2500;
 
 export class SlowConsumerPolicy {
-  private readonly slow = new Set<Session>();
+  /** Sessions whose buffer is above the limit, with when it was first seen there (the one record of it). */
+  private readonly slow = new Map<Session, number>();
   private cursor?: Iterator<Session>;
   private passStartedAt = -1;
   private lastPassStart = -1;
@@ -37,7 +38,7 @@ export class SlowConsumerPolicy {
 
   tick(): void {
     const now = this.clock.now();
-    for (const session of this.slow) this.check(session, now);
+    for (const session of this.slow.keys()) this.check(session, now);
     if (!this.cursor) {
       if (this.stats.messagesOut === this.lastPassStart) return;
       this.cursor = this.sessions.values();
@@ -54,23 +55,27 @@ export class SlowConsumerPolicy {
     }
   }
 
-  /** A closed session is no longer tracked. */
+  /** A closed session, or one whose buffer drained (the transport says so), is no longer slow. */
   forget(session: Session): void {
     this.slow.delete(session);
+  }
+
+  /** When the session's buffer was first seen above the limit; 0 when it is not slow. */
+  slowSince(session: Session): number {
+    return this.slow.get(session) ?? 0;
   }
 
   private check(session: Session, now: number): void {
     if (!session.isOpen) return void this.slow.delete(session);
     const buffered = session.conn.bufferedAmount();
+    const since = this.slow.get(session);
     if (buffered <= this.limit) {
-      session.slowSince = 0;
       this.slow.delete(session);
     } else if (buffered > this.limit * HARD_BUFFER_FACTOR) {
       session.close(CloseCodes.SLOW_CONSUMER);
-    } else if (session.slowSince === 0) {
-      session.slowSince = now;
-      this.slow.add(session);
-    } else if (now - session.slowSince >= this.graceMs) {
+    } else if (since === undefined) {
+      this.slow.set(session, now);
+    } else if (now - since >= this.graceMs) {
       session.close(CloseCodes.SLOW_CONSUMER);
     }
   }

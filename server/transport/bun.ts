@@ -16,12 +16,11 @@ export interface SocketData {
   id: string;
   remoteAddress: string;
   userAgent: string;
+  /** Which protocol the socket speaks: the client one (a hub session) or the admin channel's. */
+  kind: "client" | "admin";
   session?: Session;
-  /** Set on sockets of the admin channel, which bypass the client protocol. */
+  /** The admin channel's connection, once the socket opened (admin sockets only). */
   admin?: AdminConnection;
-  isAdmin?: boolean;
-  /** An admin socket that has not sent its first (authenticate) frame yet. */
-  adminPending?: boolean;
 }
 
 /** The admin channel, as the transport sees it. */
@@ -92,7 +91,7 @@ export class BunTransport {
   /** Upgrades accepted whose `open` has not run yet, so the cap counts them. */
   private opening = 0;
   /** Admin sockets open that have not sent their first frame (their authenticate) yet. */
-  private adminPending = 0;
+  private readonly pendingAdmins = new Set<SocketData>();
 
   constructor(
     private readonly hub: Hub,
@@ -111,7 +110,8 @@ export class BunTransport {
    * auth timeout), so it cannot exhaust memory or crowd out clients that do authenticate.
    */
   get unauthenticated(): number {
-    return this.hub.sessions.size - this.hub.authenticated.size + this.adminPending + this.opening;
+    const { connections, authenticated } = this.hub.counts();
+    return connections - authenticated + this.pendingAdmins.size + this.opening;
   }
 
   private tooManyUnauthenticated(): boolean {
@@ -125,7 +125,7 @@ export class BunTransport {
     const origin = req.headers.get("origin");
     if (!this.sameOrigin(req, origin) && !this.originAllowed(origin)) return plain(403, "Origin not allowed");
     if (this.tooManyUnauthenticated()) return plain(503, "Too many unauthenticated connections");
-    const data: SocketData = { id: randomUUID(), remoteAddress: server.requestIP(req)?.address ?? "", userAgent: req.headers.get("user-agent") ?? "", isAdmin: true };
+    const data: SocketData = { id: randomUUID(), remoteAddress: server.requestIP(req)?.address ?? "", userAgent: req.headers.get("user-agent") ?? "", kind: "admin" };
     this.opening += 1;
     if (server.upgrade(req, { data })) return undefined;
     this.opening -= 1;
@@ -144,10 +144,10 @@ export class BunTransport {
     if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
     if (!this.originAllowed(req.headers.get("origin"))) return plain(403, "Origin not allowed");
     const max = this.options.maxConnections;
-    if (max > 0 && this.hub.sessions.size + this.opening >= max) return plain(503, "Too many connections");
+    if (max > 0 && this.hub.counts().connections + this.opening >= max) return plain(503, "Too many connections");
     if (this.tooManyUnauthenticated()) return plain(503, "Too many unauthenticated connections");
-    this.hub.attachPublisher(server);
     const data: SocketData = {
+      kind: "client",
       id: randomUUID(),
       remoteAddress: server.requestIP(req)?.address ?? "",
       userAgent: req.headers.get("user-agent") ?? "",
@@ -161,9 +161,7 @@ export class BunTransport {
 
   /** An admin socket's first frame (its authenticate) or its close ends its pending state. */
   private settleAdmin(data: SocketData): void {
-    if (!data.adminPending) return;
-    data.adminPending = false;
-    this.adminPending -= 1;
+    if (data.kind === "admin") this.pendingAdmins.delete(data);
   }
 
   /** Browsers always send Origin; clients that send none (servers, CLIs) are not restricted by it. */
@@ -177,9 +175,8 @@ export class BunTransport {
     return {
       open: (ws) => {
         this.opening = Math.max(0, this.opening - 1);
-        if (ws.data.isAdmin) {
-          ws.data.adminPending = true;
-          this.adminPending += 1;
+        if (ws.data.kind === "admin") {
+          this.pendingAdmins.add(ws.data);
           ws.data.admin = this.admin?.open({ send: (t) => ws.send(t), close: (c, r) => ws.close(c, r), bufferedAmount: () => ws.getBufferedAmount() });
           return;
         }

@@ -110,7 +110,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   }
 
   /** Closes for good (code 1000): no reconnect; pending requests reject `closed`. */
-  close(reason = "Client closed"): void {
+  close(reason: string = CloseCodes.CLIENT_CLOSED.reason): void {
     if (this.current === "closed") return;
     this.stopped = true;
     this.generation += 1;

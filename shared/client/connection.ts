@@ -12,6 +12,7 @@
  *   one is a protocol error that ends the connection; so is a frame that fails to decrypt.
  * - Outbound frames of an encrypted session are encrypted too, in call order.
  */
+import { parseJsonObject } from "../json.ts";
 import { CloseCodes } from "../close-codes.ts";
 import { WebSocketEvents as Events } from "../constants.ts";
 import { createClientKeys, deriveSession, type ClientKeys, type ClientSession, type PlainFrame } from "../crypto.ts";
@@ -20,7 +21,6 @@ import type { EncryptionPreference, ServerFrame, WebSocketConstructor, WebSocket
 
 /** Standard WebSocket close code 1002 (protocol error): a frame the client cannot accept. */
 export const PROTOCOL_ERROR = { code: 1002, reason: "Protocol error" } as const;
-const NORMAL_CLOSURE = 1000;
 const OPEN = 1;
 
 export interface ConnectionHandlers {
@@ -88,7 +88,7 @@ export class Connection {
   abort(code: number, reason: string): void {
     if (this.done) return;
     try {
-      this.ws.close(NORMAL_CLOSURE, reason.slice(0, 120));
+      this.ws.close(CloseCodes.CLIENT_CLOSED.code, reason.slice(0, 120));
     } catch {
       // a socket still connecting may refuse close() in some runtimes; it is detached anyway
     }
@@ -178,11 +178,6 @@ function parse(raw: unknown): ServerFrame | undefined {
   if (typeof raw === "string") text = raw;
   else if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) text = new TextDecoder().decode(raw as ArrayBuffer);
   else return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== "object" || value === null || typeof (value as ServerFrame).event !== "string") return undefined;
-    return value as ServerFrame;
-  } catch {
-    return undefined;
-  }
+  const frame = parseJsonObject<ServerFrame>(text);
+  return typeof frame?.event === "string" ? frame : undefined;
 }

@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { AdminFrame } from "../../shared/admin.ts";
-import { backoffDelay } from "../../dashboard/src/live/channel.ts";
+import { backoffDelay } from "../../shared/backoff.ts";
+import { LIVE_BACKOFF } from "../../dashboard/src/live/channel.ts";
 import { LOG_LIMIT, LiveStore, SERIES_LIMIT } from "../../dashboard/src/live/store.ts";
 
 /** A store whose flushes run only when the test says so (instead of on animation frames). */
@@ -77,13 +78,14 @@ describe("LiveStore", () => {
   });
 });
 
-describe("backoffDelay", () => {
-  const o = { initialMs: 250, maxMs: 5000 };
+describe("the live channel's backoff", () => {
+  const o = LIVE_BACKOFF;
   test("doubles from the initial delay and is capped", () => {
-    expect([1, 2, 3, 4, 5, 6, 10].map((n) => backoffDelay(n, o, () => 0.5))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
+    expect([0, 1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, o, () => 1))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
   });
-  test("jitters within ±20%", () => {
-    expect(backoffDelay(3, o, () => 0)).toBe(800);
-    expect(backoffDelay(3, o, () => 1)).toBe(1200);
+  test("jitters within the lower 20% of each delay", () => {
+    expect(backoffDelay(2, o, () => 0)).toBe(800);
+    expect(backoffDelay(2, o, () => 0.5)).toBe(900);
+    expect(backoffDelay(2, o, () => 1)).toBe(1000);
   });
 });

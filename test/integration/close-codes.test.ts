@@ -137,7 +137,7 @@ describe("upgrade refusals", () => {
       const res = await fetch(s.http + "/ws", { headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" } });
       expect(res.status).toBe(503);
       a.close();
-      await waitUntil(() => s.sb.hub.sessions.size === 1, 3000, "the server to drop the closed socket");
+      await waitUntil(() => s.sb["hub"].counts().connections === 1, 3000, "the server to drop the closed socket");
       const c = await TestClient.connect(s.ws);
       c.close();
       b.close();

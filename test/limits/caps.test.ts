@@ -49,14 +49,14 @@ describe("limits under attack", () => {
   test("MAX_CONNECTIONS: a burst of 3x the cap leaves exactly the cap open, the rest get HTTP 503, and room frees up again", () =>
     underAttack({ maxConnections: 40 }, async (s) => {
       let peak = 0;
-      s.sb.on((e) => void (e.type === "client:connected" && (peak = Math.max(peak, s.sb.hub.sessions.size))));
+      s.sb.on((e) => void (e.type === "client:connected" && (peak = Math.max(peak, s.sb["hub"].counts().connections))));
       const { open, refused } = await burst(s.ws, 120);
       expect(open.length).toBe(39); // the sentinel holds one place
       expect(refused).toBe(81);
       expect(peak).toBeLessThanOrEqual(40);
       expect(await upgradeStatus(s)).toBe(503);
       for (const c of open.slice(0, 10)) c.close();
-      await waitUntil(() => s.sb.hub.sessions.size === 30, 5000, "closed sockets to be released");
+      await waitUntil(() => s.sb["hub"].counts().connections === 30, 5000, "closed sockets to be released");
       const again = await burst(s.ws, 10);
       expect(again.open.length).toBe(10);
       for (const c of [...open, ...again.open]) c.close();
@@ -71,7 +71,7 @@ describe("limits under attack", () => {
       const outcomes = await Promise.all(sockets.map((c) => Promise.race([c.waitForEvent("connected", 10_000).then(() => "connected"), c.waitClosed(10_000).then((i) => i.code)])));
       expect(outcomes.filter((o) => o === "connected")).toHaveLength(3);
       expect(outcomes.filter((o) => o === 4008)).toHaveLength(17);
-      expect(s.sb.hub.registry.clientsOfUser("mallory")?.size).toBe(3);
+      expect(s.sb["hub"]["registry"].clientsOfUser("mallory")?.size).toBe(3);
       for (const c of sockets) c.close();
     }), 30_000);
 
@@ -106,7 +106,7 @@ describe("limits under attack", () => {
       expect(await upgradeStatus(s, "/admin/ws")).toBe(503);
       // Authenticated clients do not count: the sentinel is unaffected, and its stream goes on.
       for (const c of open) expect(await c.waitClosed(5000)).toEqual({ code: 4001, reason: "Authentication timeout" });
-      await waitUntil(() => s.sb.hub.sessions.size === 1, 5000, "only the sentinel left");
+      await waitUntil(() => s.sb["hub"].counts().connections === 1, 5000, "only the sentinel left");
       const late = await s.client({ sub: "late" });
       expect(late.id).toBeString();
       late.close();
@@ -128,10 +128,10 @@ describe("limits under attack", () => {
       const token = await s.token({ sub: "ghost" });
       const ghosts = await Promise.all(Array.from({ length: 30 }, () => RawWebSocket.open(s.port, "/ws")));
       for (const g of ghosts) g.sendText(JSON.stringify({ event: "authenticate", data: { token } }));
-      await waitUntil(() => s.sb.hub.authenticated.size === 31, 5000, "the ghosts to authenticate");
+      await waitUntil(() => s.sb["hub"].counts().authenticated === 31, 5000, "the ghosts to authenticate");
       for (const g of ghosts) g.pause();
-      await waitUntil(() => s.sb.hub.sessions.size === 1, 5000, "every ghost closed (the heartbeating sentinel stays)");
-      expect(s.sb.hub.registry.clientsOfUser("ghost")).toBeUndefined();
+      await waitUntil(() => s.sb["hub"].counts().connections === 1, 5000, "every ghost closed (the heartbeating sentinel stays)");
+      expect(s.sb["hub"]["registry"].clientsOfUser("ghost")).toBeUndefined();
       for (const g of ghosts) g.destroy();
     }), 30_000);
 });

@@ -148,7 +148,7 @@ describe("rooms", () => {
     expect(session.record.rooms.size).toBe(53);
     session.receive(JSON.stringify({ event: "leave", data: { rooms } }));
     expect(session.record.rooms.size).toBe(3);
-    expect(hub.registry.membersOf("r-1")).toBeUndefined();
+    expect(hub["registry"].membersOf("r-1")).toBeUndefined();
   });
 });
 
@@ -191,9 +191,9 @@ describe("disconnect", () => {
     const { hub, session, conn } = await authed({}, { onClientDisconnected: (a) => void seen.push({ ...a, state: session.record.state }) });
     conn.close(1000, "bye");
     await settle();
-    expect(hub.sessions.size).toBe(0);
-    expect(hub.registry.clientsOfUser("u1")).toBeUndefined();
-    expect(hub.registry.membersOf("ws-default")).toBeUndefined();
+    expect(hub.counts().connections).toBe(0);
+    expect(hub["registry"].clientsOfUser("u1")).toBeUndefined();
+    expect(hub["registry"].membersOf("ws-default")).toBeUndefined();
     expect(seen).toEqual([{ clientId: "c1", userId: "u1", metadata: undefined, code: 1000, reason: "bye", state: "disconnected" }]);
   });
 
@@ -204,7 +204,7 @@ describe("disconnect", () => {
     for (const s of [a, b]) s.session.receive(JSON.stringify({ event: "authenticate", data: {} }));
     await settle();
     a.conn.close(1000, "");
-    expect([...(h.hub.registry.clientsOfUser("same") ?? [])]).toEqual(["b"]);
+    expect([...(h.hub["registry"].clientsOfUser("same") ?? [])]).toEqual(["b"]);
   });
 
   test("50 rapid connect/disconnect cycles leave no client behind", async () => {
@@ -215,9 +215,9 @@ describe("disconnect", () => {
       await settle(1);
       conn.close(1000, "");
     }
-    expect(h.hub.sessions.size).toBe(0);
-    expect(h.hub.registry.size).toBe(0);
-    expect(h.hub.authenticated.size).toBe(0);
+    expect(h.hub.counts().connections).toBe(0);
+    expect(h.hub["registry"].size).toBe(0);
+    expect(h.hub.counts().authenticated).toBe(0);
   });
 
   test("shutdown closes every socket with 1001, runs each disconnect hook once and is idempotent", async () => {
@@ -232,6 +232,6 @@ describe("disconnect", () => {
     expect(a.conn.closedWith).toEqual({ code: 1001, reason: "Server shutting down" });
     expect(b.conn.closedWith).toEqual({ code: 1001, reason: "Server shutting down" });
     expect(onClientDisconnected).toHaveBeenCalledTimes(2);
-    expect(h.hub.sessions.size).toBe(0);
+    expect(h.hub.counts().connections).toBe(0);
   });
 });

@@ -9,7 +9,9 @@
  * (socket lost, retrying) → `live` … ; `rejected` is terminal (the token is no longer accepted).
  */
 import type { AdminFrame } from "../../../shared/admin.ts";
+import { backoffDelay, type BackoffPolicy } from "../../../shared/backoff.ts";
 import { CloseCodes } from "../../../shared/close-codes.ts";
+import { parseJsonObject } from "../../../shared/json.ts";
 
 export type LiveStatus = "connecting" | "live" | "reconnecting" | "rejected";
 
@@ -18,18 +20,11 @@ export interface LiveChannelHandlers {
   onStatus(status: LiveStatus, detail: { attempt: number; retryInMs?: number }): void;
 }
 
-export interface BackoffOptions {
-  /** First retry delay. @default 250 */
-  initialMs: number;
-  /** Longest delay between attempts. @default 5000 */
-  maxMs: number;
-}
-
-/** The delay before attempt `n` (1-based): doubling from `initialMs`, capped, ±20% jitter so restarts don't stampede. */
-export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
-  const base = Math.min(o.maxMs, o.initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
+/**
+ * Reconnect delays: doubling from 250 ms up to 5 s, the lower 20 % random so that dashboards do
+ * not stampede a restarted server (the project's one backoff, shared/backoff.ts).
+ */
+export const LIVE_BACKOFF: BackoffPolicy = Object.freeze({ minDelayMs: 250, maxDelayMs: 5000, factor: 2, jitter: 0.2 });
 
 export class LiveChannel {
   private socket?: WebSocket;
@@ -41,7 +36,7 @@ export class LiveChannel {
     private readonly url: string,
     private readonly token: string,
     private readonly handlers: LiveChannelHandlers,
-    private readonly backoff: BackoffOptions = { initialMs: 250, maxMs: 5000 },
+    private readonly backoff: BackoffPolicy = LIVE_BACKOFF,
   ) {}
 
   start(): void {
@@ -54,7 +49,7 @@ export class LiveChannel {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.socket?.close(1000, "dashboard closed");
+    this.socket?.close(CloseCodes.CLIENT_CLOSED.code, CloseCodes.CLIENT_CLOSED.reason);
     this.socket = undefined;
   }
 
@@ -83,12 +78,8 @@ export class LiveChannel {
 
   private receive(data: unknown): void {
     if (typeof data !== "string") return;
-    let frame: AdminFrame;
-    try {
-      frame = JSON.parse(data) as AdminFrame;
-    } catch {
-      return;
-    }
+    const frame = parseJsonObject<AdminFrame>(data);
+    if (!frame) return;
     if (frame.event === "snapshot") {
       this.attempt = 0;
       this.handlers.onStatus("live", { attempt: 0 });
@@ -97,8 +88,9 @@ export class LiveChannel {
   }
 
   private scheduleReconnect(): void {
+    // `attempt` counts from 1 in the status; the backoff's first attempt is 0.
     this.attempt += 1;
-    const retryInMs = backoffDelay(this.attempt, this.backoff);
+    const retryInMs = Math.round(backoffDelay(this.attempt - 1, this.backoff));
     this.handlers.onStatus("reconnecting", { attempt: this.attempt, retryInMs });
     this.timer = setTimeout(() => {
       if (!this.stopped) this.open();

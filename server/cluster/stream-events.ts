@@ -1,10 +1,11 @@
 /**
- * @module server/admin/feed
+ * @module server/cluster/stream-events
  * Turns the hub's lifecycle events into admin stream events tagged with the instance they
- * happened on. (Events of other instances arrive through the cluster view's feed.)
+ * happened on: for this instance's admin channel, and for the other instances' through the
+ * cluster event feed (event-feed.ts).
  */
+import type { StreamEvent } from "../../shared/admin.ts";
 import type { HubEvent } from "../core/events.ts";
-import type { StreamEvent } from "./channel.ts";
 
 export function toStreamEvent(e: HubEvent, instanceId: string): StreamEvent {
   switch (e.type) {

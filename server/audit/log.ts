@@ -1,5 +1,5 @@
 /**
- * @module server/api/audit
+ * @module server/audit/log
  * A bounded log of emits made through the API (who, when, target, event, recipients): newest
  * first, at most `capacity` entries. In memory by default; `RedisAuditLog` keeps it in Redis so
  * every instance shows the same log.
