@@ -60,17 +60,41 @@ function listenError(sb: Switchboard, err: unknown): ConfigError {
   return new ConfigError(`Invalid configuration: cannot listen on HOST=${JSON.stringify(sb.options.host)} PORT=${sb.options.port}: ${why}: expected an address of this machine and a free port`);
 }
 
+/**
+ * SIGTERM and SIGINT start one drain; every later copy is logged and ignored, never cut short.
+ * One signal often arrives more than once: `kill -TERM -<pgid>` and systemd's control-group
+ * kill reach this process directly and again through the node wrapper (and npm) that forward
+ * it, and a terminal's Ctrl-C reaches the whole foreground group the same way. So there is no
+ * "second signal forces exit": the drain is bounded (HTTP_DRAIN_MS plus the socket closes),
+ * and SIGKILL is the way to stop without draining.
+ */
+function drainOnSignals(sb: Switchboard): void {
+  let draining = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (draining) {
+      sb.log.info({ signal }, "already shutting down; signal ignored");
+      return;
+    }
+    draining = true;
+    sb.log.info({ signal }, "shutting down");
+    sb.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        sb.log.error({ err: String(err) }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
 async function start(args: string[]): Promise<void> {
   const settings = settingsFromEnv(envWithFlags(args, process.env)) as SwitchboardOptions;
   const sb = createSwitchboard(settings);
   // Handled from the start: a signal during start-up (dashboard build, listen, banner) must still
   // drain and exit 0, not kill the process with the default action (exit 143).
-  const stop = (signal: string) => {
-    sb.log.info({ signal }, "shutting down");
-    void sb.shutdown().then(() => process.exit(0));
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  drainOnSignals(sb);
   await ensureDashboardBuilt(sb.log);
   await sb.listen().catch((err: unknown) => {
     throw listenError(sb, err);

@@ -72,8 +72,16 @@ function resolveCodecFactory(o: ResolvedOptions): CodecFactory | undefined {
   return ecdhCodecFactory();
 }
 
+/** What a request to the own server gets once shutdown has begun: a clean refusal, retryable. */
+function shuttingDownResponse(): Response {
+  return Response.json(errorBody("shutting_down", "Server shutting down"), { status: 503, headers: { connection: "close", "retry-after": "1" } });
+}
+
 /** How long shutdown waits for REST requests in flight before closing everything. */
 export const HTTP_DRAIN_MS = 5000;
+/** Shutdown closes the listener once no request has come for this long (bounded by REFUSAL_MAX_MS). */
+const REFUSAL_QUIET_MS = 100;
+const REFUSAL_MAX_MS = 1000;
 
 export class Switchboard extends LibraryFacade {
   readonly options: ResolvedOptions;
@@ -101,6 +109,8 @@ export class Switchboard extends LibraryFacade {
   /** REST requests being answered: shutdown lets them finish before closing sockets and the broker. */
   private inFlight = 0;
   private onIdle?: () => void;
+  /** When the last request was answered 503 during shutdown (see `refuseUntilQuiet`). */
+  private lastRefusalAt = 0;
 
   constructor(input: SwitchboardOptions = {}) {
     const options = resolveOptions(input);
@@ -197,6 +207,10 @@ export class Switchboard extends LibraryFacade {
    * to the REST API (under `/api`). Returns undefined when the socket was upgraded.
    */
   fetch = (req: Request, server: BunServer): Response | Promise<Response> | undefined => {
+    if (this.stopping && this.ownsServer) {
+      this.lastRefusalAt = Date.now();
+      return shuttingDownResponse();
+    }
     const pathname = pathnameOf(req.url);
     if (this.transport.isUpgrade(req, pathname)) return this.transport.upgrade(req, server, pathname);
     const response = this.http.fetch(req, { server });
@@ -222,13 +236,30 @@ export class Switchboard extends LibraryFacade {
     return this.server;
   }
 
-  /** No new connections; requests already being answered complete while sockets and the broker still work. */
-  private async drainHttp(server: BunServer): Promise<void> {
-    void server.stop(false);
+  /**
+   * Requests already being answered complete while sockets and the broker still work; new ones
+   * get 503 (see `fetch`). The listener stays open until the end of shutdown: Bun's
+   * `stop(false)` resets connections that have no request in progress yet, so a request sent
+   * just before it would be reset instead of refused (issue 14).
+   */
+  private async drainHttp(): Promise<void> {
     if (this.inFlight === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([new Promise<void>((resolve) => (this.onIdle = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, HTTP_DRAIN_MS)))]);
     clearTimeout(timer);
+  }
+
+  /**
+   * After the sockets closed, the listener stays open until no request has come for
+   * REFUSAL_QUIET_MS (at most REFUSAL_MAX_MS): requests sent while the process was busy closing
+   * sockets are then read and refused with 503, instead of being reset by the final `stop(true)`.
+   */
+  private async refuseUntilQuiet(): Promise<void> {
+    const deadline = Date.now() + REFUSAL_MAX_MS;
+    this.lastRefusalAt = Math.max(this.lastRefusalAt, Date.now());
+    for (let quiet = 0; quiet < REFUSAL_QUIET_MS && Date.now() < deadline; quiet = Date.now() - this.lastRefusalAt) {
+      await new Promise((resolve) => setTimeout(resolve, REFUSAL_QUIET_MS - quiet));
+    }
   }
 
   get port(): number | undefined {
@@ -236,18 +267,21 @@ export class Switchboard extends LibraryFacade {
   }
 
   /**
-   * Stops listening, lets REST requests in flight finish (own server only, at most
-   * {@link HTTP_DRAIN_MS}), closes every socket with 1001, runs disconnect hooks, closes the
-   * broker, stops the server. Idempotent.
+   * Own server: answers new requests and upgrades 503 from now on and lets REST requests in
+   * flight finish (at most {@link HTTP_DRAIN_MS}). Then closes every socket with 1001, runs
+   * disconnect hooks, closes the broker and stops the server (after `refuseUntilQuiet`). Idempotent.
    */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.ticker);
-      if (this.server && this.ownsServer) await this.drainHttp(this.server);
+      if (this.server && this.ownsServer) await this.drainHttp();
       this.adminChannel.shutdown();
       await this.cluster.stop();
       await this.hub.shutdown();
-      if (this.server && this.ownsServer) await this.server.stop(true);
+      if (this.server && this.ownsServer) {
+        await this.refuseUntilQuiet();
+        await this.server.stop(true);
+      }
       this.log.info({}, "shut down");
     })();
     return this.stopping;
