@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // Runs the Switchboard CLI on Bun (installed from npm as a dependency). Works from `npm start`,
-// `npx switchboard` and a direct call; signals are forwarded so SIGTERM drains the server.
+// `npx switchboard` and a direct call.
+//
+// Signals: the wrapper keeps its SIGINT/SIGTERM handlers for its whole life (it must never die
+// before the server it started) and forwards the first signal of the run to the Bun child, once.
+// Later copies are not forwarded: a process-group kill (`kill -TERM -<pgid>`, systemd's
+// control-group mode, Ctrl-C in a terminal) already reaches the child directly, and npm forwards
+// its own copy to this wrapper, so one signal arrives here several times. The child drains on the
+// first copy it sees and ignores repeats (server/cli.ts); the wrapper exits with its exit code.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,6 +29,13 @@ if (process.versions.bun) {
     process.exit(1);
   }
   const child = spawn(bun, [cli, ...args], { stdio: "inherit" });
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  let forwarded = false;
+  const forwardOnce = (signal) => {
+    if (forwarded) return;
+    forwarded = true;
+    child.kill(signal);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, forwardOnce);
+  // Killed by a signal (SIGKILL, or one the child does not handle): the shell convention 128 + n.
+  child.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
 }

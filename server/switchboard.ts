@@ -151,6 +151,9 @@ export class Switchboard extends LibraryFacade {
    * to the REST API (under `/api`). Returns undefined when the socket was upgraded.
    */
   fetch = (req: Request, server: BunServer): Response | Promise<Response> | undefined => {
+    // During our own shutdown new requests are refused (503), never reset (server/http-drain.ts).
+    const refusal = this.ownsServer ? this.httpDrain.refusal() : undefined;
+    if (refusal) return refusal;
     // The host's server is known from its first request on (ours from `listen`): room and
     // broadcast fan-out publish through it, whether or not a socket was upgraded yet.
     this.hub.attachPublisher(server);
@@ -181,19 +184,22 @@ export class Switchboard extends LibraryFacade {
   }
 
   /**
-   * Stops listening, lets REST requests in flight finish (own server only, at most
-   * {@link HTTP_DRAIN_MS}), closes every socket with 1001, runs disconnect hooks, closes the
-   * broker, stops the server. Idempotent.
+   * Own server: answers new requests and upgrades 503 from now on and lets REST requests in
+   * flight finish (at most {@link HTTP_DRAIN_MS}). Then closes every socket with 1001, runs
+   * disconnect hooks, closes the broker and stops the server (after `refuseUntilQuiet`). Idempotent.
    */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.ticker);
-      if (this.server && this.ownsServer) await this.httpDrain.drain(this.server, HTTP_DRAIN_MS);
+      if (this.server && this.ownsServer) await this.httpDrain.drain(HTTP_DRAIN_MS);
       this.adminChannel.shutdown();
       await this.clusterRuntime.stop();
       await this.audit.flush();
       await this.hub.shutdown();
-      if (this.server && this.ownsServer) await this.server.stop(true);
+      if (this.server && this.ownsServer) {
+        await this.httpDrain.refuseUntilQuiet();
+        await this.server.stop(true);
+      }
       this.log.info({}, "shut down");
     })();
     return this.stopping;

@@ -53,6 +53,12 @@ export interface SwitchboardOptions extends Partial<SettingValues>, Hooks {
   adminBufferLimit?: number;
   /** `NODE_ENV` as seen by the server. @default process.env.NODE_ENV */
   nodeEnv?: string;
+  /**
+   * Where development mode's credentials come from, called only when that mode applies. The CLI
+   * keeps them in `.switchboard-dev.json` so that they survive restarts.
+   * @default fresh random ones at every start
+   */
+  developmentCredentials?: () => DevCredentials;
   outboundTransformer?: OutboundTransformer;
   handshake?: HandshakeHook;
   broker?: Broker;
@@ -66,6 +72,16 @@ export interface SwitchboardOptions extends Partial<SettingValues>, Hooks {
   handshakeFn?: HandshakeHook;
 }
 
+/** Development mode's HS256 secret (≥ 32 bytes) and admin token. */
+export interface DevCredentials {
+  jwtSecret: string;
+  adminToken: string;
+}
+
+export function randomDevCredentials(): DevCredentials {
+  return { jwtSecret: randomBytes(32).toString("base64url"), adminToken: randomBytes(24).toString("base64url") };
+}
+
 export interface ResolvedOptions extends SettingValues {
   identifier: string;
   encryptedBatchLimit: number;
@@ -77,7 +93,7 @@ export interface ResolvedOptions extends SettingValues {
   adminBufferLimit: number;
   production: boolean;
   /** Set in development mode: generated credentials the CLI prints. */
-  devCredentials?: { jwtSecret: string; adminToken: string };
+  devCredentials?: DevCredentials;
   hooks: Pick<SwitchboardOptions, "authenticate" | "refresh" | "validateRooms" | "onClientConnected" | "onClientDisconnected" | "onMessage" | "outboundTransformer" | "handshake">;
   broker?: Broker;
   logger?: Logger;
@@ -145,8 +161,14 @@ function checkCombinations(o: ResolvedOptions): void {
   }
 }
 
-/** Development mode (SPEC §2): ephemeral secret and admin token when nothing is configured. */
-function applyDevelopmentMode(o: ResolvedOptions): void {
+/**
+ * Development mode (SPEC §2): a secret and an admin token are made up when neither a JWT key nor
+ * ADMIN_TOKEN is configured (and NODE_ENV is not production). Configuring either turns the mode
+ * off entirely: a JWT key without ADMIN_TOKEN is a valid set-up (admin access is by
+ * VIEWER_TOKEN/EMIT_TOKEN or a JWT with a `role` claim; the CLI warns when no static token is
+ * set), ADMIN_TOKEN without a key or an authenticate hook is refused.
+ */
+function applyDevelopmentMode(o: ResolvedOptions, source: () => DevCredentials): void {
   const hasKey = Boolean(o.jwtSecret || o.jwtPublicKey || o.jwtJwksUrl);
   if (hasKey || o.adminToken) {
     if (!hasKey && !o.hooks.authenticate) {
@@ -157,7 +179,7 @@ function applyDevelopmentMode(o: ResolvedOptions): void {
   if (o.production) {
     throw new ConfigError("Invalid configuration: NODE_ENV=production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL and ADMIN_TOKEN (no development credentials in production)");
   }
-  const dev = { jwtSecret: randomBytes(32).toString("base64url"), adminToken: randomBytes(24).toString("base64url") };
+  const dev = source();
   o.devCredentials = dev;
   if (!o.hooks.authenticate) o.jwtSecret = dev.jwtSecret;
   o.jwtAlgorithms = ["HS256"];
@@ -182,6 +204,6 @@ export function resolveOptions(input: SwitchboardOptions = {}): ResolvedOptions 
     logger: input.logger,
   };
   checkCombinations(resolved);
-  applyDevelopmentMode(resolved);
+  applyDevelopmentMode(resolved, input.developmentCredentials ?? randomDevCredentials);
   return resolved;
 }

@@ -72,7 +72,7 @@ describe("switchboard start", () => {
 
 describe("switchboard token", () => {
   test("mints a client token with JWT_SECRET that the server accepts", async () => {
-    const secret = "cli-secret-0123456789-abcdefgh";
+    const secret = "cli-secret-0123456789-abcdefgh-0123";
     const cli = CliProcess.start(["token", "--sub", "ann", "--rooms", "lobby,chat-*"], { JWT_SECRET: secret });
     expect(await cli.exited).toBe(0);
     const token = cli.lines[0]!;
