@@ -133,6 +133,7 @@ export class Switchboard extends LibraryFacade {
         if (!store || !this.hub.isHistoryRoom(room)) return undefined;
         return store.latest(room, limit);
       },
+      isHistoryRoom: (room) => this.hub.history !== undefined && this.hub.isHistoryRoom(room),
     };
   }
 

@@ -14,6 +14,8 @@ export function registerQueryRoutes(app: ApiApp, o: ApiOptions): void {
   const read = requirePermission(o.roles, "read");
   const manage = requirePermission(o.roles, "manage");
   const unknownClient = (id: string) => new ApiError(404, "not_found", `no client ${id}`);
+  // Tells a client which rooms have `GET /rooms/:name/history`, so it never has to probe for a 404.
+  const withHistoryFlag = <R extends { name: string }>(room: R) => ({ ...room, history: o.backend.isHistoryRoom(room.name) });
 
   app.get("/stats", read, async (c) => c.json(await view.stats()));
   app.get("/instances", read, async (c) => c.json({ items: await view.instances() }));
@@ -55,7 +57,8 @@ export function registerQueryRoutes(app: ApiApp, o: ApiOptions): void {
 
   app.get("/rooms", read, async (c) => {
     const { q, limit, cursor } = parseQuery(RoomsQuery, c.req.query());
-    return c.json(await view.listRooms(q, { limit, cursor }));
+    const page = await view.listRooms(q, { limit, cursor });
+    return c.json({ ...page, items: page.items.map(withHistoryFlag) });
   });
 
   app.get("/rooms/:name/history", read, async (c) => {
@@ -69,6 +72,6 @@ export function registerQueryRoutes(app: ApiApp, o: ApiOptions): void {
   app.get("/rooms/:name", read, async (c) => {
     const room = await view.getRoom(c.req.param("name"));
     if (!room) throw new ApiError(404, "not_found", `no room ${c.req.param("name")}`);
-    return c.json(room);
+    return c.json(withHistoryFlag(room));
   });
 }

@@ -81,9 +81,9 @@ export const ClientItem = z.object({
   remoteAddress: z.string(), userAgent: z.string(), metadata: z.unknown().optional(),
 });
 export const ClientPage = z.object({ items: z.array(ClientItem), total: z.number(), nextCursor: z.string().nullable() });
-export const RoomItem = z.object({ name: z.string(), size: z.number() });
+export const RoomItem = z.object({ name: z.string(), size: z.number(), history: z.boolean() });
 export const RoomPage = z.object({ items: z.array(RoomItem), total: z.number(), nextCursor: z.string().nullable() });
-export const RoomDetail = z.object({ name: z.string(), size: z.number(), clients: z.array(ClientItem) });
+export const RoomDetail = z.object({ name: z.string(), size: z.number(), history: z.boolean(), clients: z.array(ClientItem) });
 export const Stats = z.object({
   instances: z.number(), connections: z.number(), authenticated: z.number(), encrypted: z.number(),
   rooms: z.number(), users: z.number(), messagesInPerSec: z.number(), messagesOutPerSec: z.number(),

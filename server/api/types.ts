@@ -21,6 +21,8 @@ export interface ApiBackend {
   readiness(): { kind: string; connected: boolean };
   /** The newest kept messages of a history room; undefined when the room keeps no history. */
   history(room: string, limit: number): Promise<{ seq: number; frames: unknown[] } | undefined>;
+  /** Whether `room` keeps history (matches HISTORY_ROOMS and a history store is configured). */
+  isHistoryRoom(room: string): boolean;
 }
 
 export interface ApiOptions {

@@ -1,7 +1,8 @@
 /**
  * The Clients view against a real server in Chromium: the encryption badge of a plaintext and
- * an encrypted client, filtering by room on the server, the detail panel (Escape closes it) and
- * disconnecting a client from it, which closes that socket with 4007.
+ * an encrypted client, filtering by room on the server, the detail panel (opened from the
+ * keyboard or a click anywhere in the row; Escape closes it) and disconnecting a client from it,
+ * which closes that socket with 4007.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -91,6 +92,27 @@ test("joining a room on the client's behalf from the detail panel shows it in th
   await panel.getByRole("button", { name: "Leave support" }).click();
   await panel.getByText("Left support").waitFor({ timeout: UI_TIMEOUT });
   await panel.getByRole("button", { name: "Close details (Escape)" }).click();
+});
+
+test("clicking anywhere in a client's row, not only its id, opens its details; a click that ends a text selection does not", async () => {
+  const userCell = row(plain.id).locator("td").nth(1);
+  await userCell.click();
+  const panel = page.getByRole("dialog");
+  await panel.getByText(plain.id).waitFor({ timeout: UI_TIMEOUT });
+  expect(await row(plain.id).getAttribute("class")).toContain("sb-selected");
+  await panel.getByRole("button", { name: "Close details (Escape)" }).click();
+  await panel.waitFor({ state: "detached", timeout: UI_TIMEOUT });
+  // Dragging across the user name selects it; the click that ends the drag must not open the panel.
+  const box = (await userCell.boundingBox())!;
+  await page.mouse.move(box.x + 4, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  expect(await page.evaluate(() => document.getSelection()?.toString())).toContain("alice");
+  // Preact renders on the next tick: after two frames an opened panel would be in the page.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  expect(await page.getByRole("dialog").count()).toBe(0);
+  await page.evaluate(() => document.getSelection()?.removeAllRanges());
 });
 
 test("Disconnect in the detail panel closes that client's socket with 4007", async () => {

@@ -36,6 +36,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
+test("before anything is sent the Sent log says so instead of showing an empty table", async () => {
+  await showView(page, "Emit");
+  const log = page.getByRole("region", { name: "Sent log" });
+  await log.getByText("Nothing has been sent yet.").waitFor({ timeout: UI_TIMEOUT });
+  expect(await log.locator("table").count()).toBe(0);
+});
+
 test("invalid JSON data is flagged and disables sending until it is fixed", async () => {
   await showView(page, "Emit");
   const form = page.getByRole("form", { name: "Emit an event" });

@@ -89,10 +89,12 @@ describe("login", () => {
 
 describe("expiry", () => {
   test("when a JWT admin token expires during the session the dashboard returns to the login form and says why", async () => {
-    const shortLived = await server.token({ sub: "operator", role: "admin" }, "3s");
+    // Long enough to log in on a loaded machine (with 3 s the token could expire before the
+    // live channel was up), short enough to expire during the session.
+    const shortLived = await server.token({ sub: "operator", role: "admin" }, "8s");
     const { page } = await openLoggedIn(browser, server.http, "/admin/", shortLived);
     // The Overview refetches the instances every 5 s: the first request after expiry gets a 401.
-    await page.getByRole("alert").filter({ hasText: "Your token was rejected: it has expired or was revoked." }).waitFor({ timeout: 15_000 });
+    await page.getByRole("alert").filter({ hasText: "Your token was rejected: it has expired or was revoked." }).waitFor({ timeout: 20_000 });
     await page.getByLabel("Token").waitFor({ timeout: UI_TIMEOUT });
     expect(await page.evaluate(() => sessionStorage.getItem("switchboard:token"))).toBeNull();
     await page.context().close();

@@ -76,7 +76,7 @@ describe("reads", () => {
 
   test("rooms list sizes without own-id rooms; a room lists its members", async () => {
     const rooms = (await api(s, "GET", "/api/rooms?limit=500")).body;
-    expect(rooms.items).toContainEqual({ name: "lobby", size: 1 });
+    expect(rooms.items).toContainEqual({ name: "lobby", size: 1, history: false });
     expect(rooms.items.some((r: any) => r.name === alice.id)).toBe(false);
     const lobby = (await api(s, "GET", "/api/rooms/lobby")).body;
     expect(lobby).toMatchObject({ name: "lobby", size: 1 });

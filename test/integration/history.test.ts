@@ -131,4 +131,24 @@ describe("GET /api/rooms/:name/history", () => {
     expect(r.body).toEqual({ room: "feed-api", seq: 2, items: [{ event: "a", data: 1, seq: 1, room: "feed-api" }, { event: "b", data: 2, seq: 2, room: "feed-api" }] });
     expect((await api(s, "GET", "/api/rooms/plain/history")).status).toBe(404);
   });
+
+  test("GET /api/rooms and GET /api/rooms/:name say which rooms keep history, so no client has to probe for a 404", async () => {
+    const c = await s.client({ sub: "flags" });
+    await c.request("join", { rooms: ["feed-flags", "plain"] });
+    const listed = (await api(s, "GET", "/api/rooms?limit=500")).body.items;
+    expect(listed).toContainEqual({ name: "feed-flags", size: 1, history: true });
+    expect(listed).toContainEqual({ name: "plain", size: 1, history: false });
+    expect((await api(s, "GET", "/api/rooms/feed-flags")).body).toMatchObject({ name: "feed-flags", history: true });
+    expect((await api(s, "GET", "/api/rooms/plain")).body).toMatchObject({ name: "plain", history: false });
+    c.close();
+  });
+
+  test("without a history store configured (no HISTORY_ROOMS) no room is flagged as a history room", async () => {
+    const bare = await startServer({ allowedRooms: ["news"] });
+    const c = await bare.client({ sub: "bare" });
+    await c.request("join", { rooms: ["news"] });
+    expect((await api(bare, "GET", "/api/rooms")).body.items).toContainEqual({ name: "news", size: 1, history: false });
+    c.close();
+    await bare.stop();
+  });
 });

@@ -10,6 +10,8 @@ import type { ClientData, InstanceData, PageData, StatsData } from "../../../sha
 export interface RoomItem {
   name: string;
   size: number;
+  /** Whether the room keeps history (HISTORY_ROOMS): only those have `GET /rooms/:name/history`. */
+  history: boolean;
 }
 
 export type EmitTarget = { broadcast: true } | { room: string } | { rooms: string[] } | { user: string } | { client: string };

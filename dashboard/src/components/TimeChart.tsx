@@ -15,7 +15,7 @@ export interface ChartSeries {
   colorVar: string;
 }
 
-interface Props {
+export interface TimeChartProps {
   label: string;
   series: ChartSeries[];
   /** x (seconds since the epoch) first, then one array per series, all the same length. */
@@ -51,7 +51,7 @@ function chartOptions(el: HTMLElement, series: ChartSeries[], height: number): u
   };
 }
 
-export function TimeChart({ label, series, data, theme, height = 180 }: Props) {
+export function TimeChart({ label, series, data, theme, height = 180 }: TimeChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(data);

@@ -5,6 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import type { ClientQuery } from "../api/client.ts";
+import { SearchForm } from "../components/SearchForm.tsx";
 
 interface Props {
   value: ClientQuery;
@@ -24,15 +25,7 @@ export function ClientFilters({ value, instances, onApply }: Props) {
     onApply(clean(next));
   };
   return (
-    <form
-      class="sb-filters"
-      role="search"
-      aria-label="Filter clients"
-      onSubmit={(e) => {
-        e.preventDefault();
-        onApply(clean(draft));
-      }}
-    >
+    <SearchForm label="Filter clients" onSubmit={() => onApply(clean(draft))}>
       <label class="sb-field sb-grow">
         <span>Search</span>
         <input type="search" name="q" placeholder="client id, user or address" value={draft.q ?? ""} onInput={set("q")} />
@@ -79,6 +72,6 @@ export function ClientFilters({ value, instances, onApply }: Props) {
           Reset
         </button>
       </div>
-    </form>
+    </SearchForm>
   );
 }

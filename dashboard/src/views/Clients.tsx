@@ -8,6 +8,7 @@ import { useState } from "preact/hooks";
 import type { ClientData } from "../../../shared/admin.ts";
 import type { ClientQuery } from "../api/client.ts";
 import { EncryptionBadge, StateBadge } from "../components/Badges.tsx";
+import { DataTable, type Column } from "../components/DataTable.tsx";
 import { Pager, usePager } from "../components/Pager.tsx";
 import { formatAgo, shortId } from "../format.ts";
 import { useLiveSelect, useNow, useRequest, useThrottled } from "../hooks.ts";
@@ -23,29 +24,24 @@ function Rooms({ rooms }: { rooms: string[] }) {
   return <span title={rooms.join(", ")}>{rooms.length > 3 ? `${shown} +${rooms.length - 3}` : shown}</span>;
 }
 
-function ClientRow({ c, selected, now, onOpen }: { c: ClientData; selected: boolean; now: number; onOpen(id: string): void }) {
-  return (
-    <tr class={selected ? "sb-selected" : undefined} data-client-id={c.id}>
-      <td>
+function clientColumns(now: number, onOpen: (id: string) => void): Column<ClientData>[] {
+  return [
+    {
+      header: "Client",
+      cell: (c) => (
         <button type="button" class="sb-link sb-mono" title={c.id} onClick={() => onOpen(c.id)} aria-label={`Details of client ${c.id}`}>
           {shortId(c.id)}
         </button>
-      </td>
-      <td>{c.userId ?? <span class="sb-muted">–</span>}</td>
-      <td>
-        <EncryptionBadge encrypted={c.encrypted} />
-      </td>
-      <td class="sb-hide-sm">
-        <StateBadge state={c.state} />
-      </td>
-      <td>
-        <Rooms rooms={c.rooms} />
-      </td>
-      <td class="sb-hide-sm sb-col-extra sb-mono">{c.instanceId}</td>
-      <td class="sb-hide-sm sb-col-extra">{formatAgo(c.connectedAt, now)}</td>
-      <td class="sb-hide-sm sb-col-extra sb-mono">{c.remoteAddress}</td>
-    </tr>
-  );
+      ),
+    },
+    { header: "User", cell: (c) => c.userId ?? <span class="sb-muted">–</span> },
+    { header: "Encryption", cell: (c) => <EncryptionBadge encrypted={c.encrypted} /> },
+    { header: "State", class: "sb-hide-sm", cell: (c) => <StateBadge state={c.state} /> },
+    { header: "Rooms", cell: (c) => <Rooms rooms={c.rooms} /> },
+    { header: "Instance", class: "sb-hide-sm sb-col-extra sb-mono", cell: (c) => c.instanceId },
+    { header: "Connected", class: "sb-hide-sm sb-col-extra", cell: (c) => formatAgo(c.connectedAt, now) },
+    { header: "Address", class: "sb-hide-sm sb-col-extra sb-mono", cell: (c) => c.remoteAddress },
+  ];
 }
 
 export function ClientsView({ initialFilter }: { initialFilter: ClientQuery }) {
@@ -69,27 +65,15 @@ export function ClientsView({ initialFilter }: { initialFilter: ClientQuery }) {
         <h2>Clients</h2>
         <ClientFilters value={filter} instances={live.instances.map((i) => i.id)} onApply={apply} />
         {page.error && <p class="sb-alert sb-alert-error" role="alert">{page.error.message}</p>}
-        <div class="sb-table-wrap">
-          <table class="sb-table" aria-busy={page.loading}>
-            <thead>
-              <tr>
-                <th scope="col">Client</th>
-                <th scope="col">User</th>
-                <th scope="col">Encryption</th>
-                <th scope="col" class="sb-hide-sm">State</th>
-                <th scope="col">Rooms</th>
-                <th scope="col" class="sb-hide-sm sb-col-extra">Instance</th>
-                <th scope="col" class="sb-hide-sm sb-col-extra">Connected</th>
-                <th scope="col" class="sb-hide-sm sb-col-extra">Address</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((c) => (
-                <ClientRow key={c.id} c={c} selected={c.id === selected} now={now} onOpen={setSelected} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={clientColumns(now, setSelected)}
+          rows={items}
+          rowKey={(c) => c.id}
+          rowAttributes={(c) => ({ "data-client-id": c.id })}
+          selectedKey={selected}
+          onActivate={(c) => setSelected(c.id)}
+          loading={page.loading}
+        />
         {page.data && <Pager pager={pager} index={page.data.index} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="clients" />}
       </div>
       {selected && <ClientDetail id={selected} onClose={() => setSelected(undefined)} />}

@@ -4,9 +4,11 @@
  * the admin channel sends every second), and the health of each instance.
  */
 import type { InstanceData } from "../../../shared/admin.ts";
-import { TimeChart } from "../components/TimeChart.tsx";
+import { DataTable, type Column } from "../components/DataTable.tsx";
+import { TimeChart, type ChartSeries, type TimeChartProps } from "../components/TimeChart.tsx";
 import { formatAgo, formatCount, formatPercent, formatRate } from "../format.ts";
 import { useLiveSelect, useNow, useRequest } from "../hooks.ts";
+import type { Series } from "../live/store.ts";
 import { useSession } from "../session.ts";
 
 function Stat({ label, value, detail }: { label: string; value: string; detail?: string }) {
@@ -19,38 +21,44 @@ function Stat({ label, value, detail }: { label: string; value: string; detail?:
   );
 }
 
-function InstancesTable({ items, now }: { items: InstanceData[]; now: number }) {
+function instanceColumns(now: number): Column<InstanceData>[] {
+  return [
+    { header: "Instance", class: "sb-mono", cell: (i) => i.id },
+    { header: "Health", cell: (i) => <span class={i.healthy ? "sb-badge sb-badge-ok" : "sb-badge sb-badge-bad"}>{i.healthy ? "healthy" : "unhealthy"}</span> },
+    { header: "Connections", class: "sb-num", cell: (i) => formatCount(i.connections) },
+    { header: "Host", class: "sb-hide-sm", cell: (i) => i.host },
+    { header: "PID", class: "sb-hide-sm", cell: (i) => i.pid },
+    { header: "Started", cell: (i) => formatAgo(i.startedAt, now) },
+    { header: "Last seen", class: "sb-hide-sm", cell: (i) => formatAgo(i.lastSeen, now) },
+  ];
+}
+
+/** The two live charts: each line is a series of the store (`live.series[key]`) in a theme colour. */
+const CHARTS: Array<{ caption: string; label: string; lines: Array<ChartSeries & { key: Exclude<keyof Series, "t"> }> }> = [
+  {
+    caption: "Connections",
+    label: "Connections over the last minutes",
+    lines: [
+      { key: "connections", label: "connections", colorVar: "--sb-chart-1" },
+      { key: "authenticated", label: "authenticated", colorVar: "--sb-chart-2" },
+    ],
+  },
+  {
+    caption: "Messages per second",
+    label: "Messages per second over the last minutes",
+    lines: [
+      { key: "messagesIn", label: "in", colorVar: "--sb-chart-3" },
+      { key: "messagesOut", label: "out", colorVar: "--sb-chart-4" },
+    ],
+  },
+];
+
+function ChartCard({ caption, ...chart }: { caption: string } & TimeChartProps) {
   return (
-    <div class="sb-table-wrap">
-      <table class="sb-table">
-        <thead>
-          <tr>
-            <th scope="col">Instance</th>
-            <th scope="col">Health</th>
-            <th scope="col" class="sb-num">Connections</th>
-            <th scope="col" class="sb-hide-sm">Host</th>
-            <th scope="col" class="sb-hide-sm">PID</th>
-            <th scope="col">Started</th>
-            <th scope="col" class="sb-hide-sm">Last seen</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((i) => (
-            <tr key={i.id}>
-              <td class="sb-mono">{i.id}</td>
-              <td>
-                <span class={i.healthy ? "sb-badge sb-badge-ok" : "sb-badge sb-badge-bad"}>{i.healthy ? "healthy" : "unhealthy"}</span>
-              </td>
-              <td class="sb-num">{formatCount(i.connections)}</td>
-              <td class="sb-hide-sm">{i.host}</td>
-              <td class="sb-hide-sm">{i.pid}</td>
-              <td>{formatAgo(i.startedAt, now)}</td>
-              <td class="sb-hide-sm">{formatAgo(i.lastSeen, now)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <figure class="sb-card">
+      <figcaption>{caption}</figcaption>
+      <TimeChart {...chart} />
+    </figure>
   );
 }
 
@@ -61,7 +69,6 @@ export function OverviewView() {
   const instances = useRequest(() => api.instances(), [live.generation, now]);
   const st = live.stats;
   const items = instances.data?.items ?? live.snapshot;
-  const { t, connections, authenticated, messagesIn, messagesOut } = live.series;
   return (
     <section class="sb-view" aria-label="Overview">
       <h2>Overview</h2>
@@ -76,28 +83,13 @@ export function OverviewView() {
         <Stat label="Messages out/s" value={formatRate(st?.messagesOutPerSec)} />
       </div>
       <div class="sb-charts">
-        <figure class="sb-card">
-          <figcaption>Connections</figcaption>
-          <TimeChart
-            label="Connections over the last minutes"
-            theme={theme}
-            series={[{ label: "connections", colorVar: "--sb-chart-1" }, { label: "authenticated", colorVar: "--sb-chart-2" }]}
-            data={[t, connections, authenticated]}
-          />
-        </figure>
-        <figure class="sb-card">
-          <figcaption>Messages per second</figcaption>
-          <TimeChart
-            label="Messages per second over the last minutes"
-            theme={theme}
-            series={[{ label: "in", colorVar: "--sb-chart-3" }, { label: "out", colorVar: "--sb-chart-4" }]}
-            data={[t, messagesIn, messagesOut]}
-          />
-        </figure>
+        {CHARTS.map(({ lines, ...chart }) => (
+          <ChartCard key={chart.caption} {...chart} theme={theme} series={lines} data={[live.series.t, ...lines.map((l) => live.series[l.key])]} />
+        ))}
       </div>
       <h3>Instances</h3>
       {instances.error && <p class="sb-alert sb-alert-error">{instances.error.message}</p>}
-      <InstancesTable items={items} now={now} />
+      <DataTable columns={instanceColumns(now)} rows={items} rowKey={(i) => i.id} loading={instances.loading} empty="No instance has reported yet." />
     </section>
   );
 }

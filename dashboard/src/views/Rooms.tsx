@@ -5,9 +5,11 @@
  * history when it is a history room, and, for an admin, a form to emit to it.
  */
 import { useState } from "preact/hooks";
-import type { ApiError, RoomItem } from "../api/client.ts";
+import type { RoomItem } from "../api/client.ts";
 import { EncryptionBadge } from "../components/Badges.tsx";
+import { DataTable, type Column } from "../components/DataTable.tsx";
 import { Pager, usePager } from "../components/Pager.tsx";
+import { SearchForm } from "../components/SearchForm.tsx";
 import { formatCount, shortId } from "../format.ts";
 import { useLiveSelect, useRequest, useThrottled } from "../hooks.ts";
 import { useSession } from "../session.ts";
@@ -16,7 +18,7 @@ import { EmitForm } from "./EmitForm.tsx";
 const PAGE_SIZE = 50;
 const MEMBERS_SHOWN = 20;
 
-function RoomDetail({ room }: { room: string }) {
+function RoomDetail({ room: { name: room, history } }: { room: RoomItem }) {
   const { api, store, canManage, navigate } = useSession();
   const changes = useThrottled(useLiveSelect(store, (s) => s.changes), 1500);
   const members = useRequest(() => api.clients({ room, limit: MEMBERS_SHOWN }), [room, changes]);
@@ -41,11 +43,11 @@ function RoomDetail({ room }: { room: string }) {
       <button type="button" class="sb-button" onClick={() => navigate("clients", { room })}>
         Show members in Clients
       </button>
-      <RoomHistoryList key={room} room={room} changes={changes} />
+      {history && <RoomHistoryList room={room} changes={changes} />}
       {canManage && (
         <>
           <h4>Emit to this room</h4>
-          <EmitForm key={room} fixedTarget={{ room }} />
+          <EmitForm fixedTarget={{ room }} />
         </>
       )}
     </div>
@@ -54,10 +56,11 @@ function RoomDetail({ room }: { room: string }) {
 
 const HISTORY_SHOWN = 20;
 
-/** The kept messages of a history room (HISTORY_ROOMS); nothing for rooms without history. */
+/** The kept messages of a history room (HISTORY_ROOMS); only shown for rooms the server flags `history`. */
 function RoomHistoryList({ room, changes }: { room: string; changes: number }) {
   const { api } = useSession();
-  const history = useRequest(() => api.history(room, HISTORY_SHOWN).catch((e: ApiError) => (e.status === 404 ? null : Promise.reject(e))), [room, changes]);
+  const history = useRequest(() => api.history(room, HISTORY_SHOWN), [room, changes]);
+  if (history.error) return <p class="sb-alert sb-alert-error">History: {history.error.message}</p>;
   if (!history.data) return null;
   const { seq, items } = history.data;
   return (
@@ -80,38 +83,25 @@ function RoomHistoryList({ room, changes }: { room: string; changes: number }) {
   );
 }
 
-function RoomList({ items, selected, onSelect }: { items: RoomItem[]; selected?: string; onSelect(name: string): void }) {
-  return (
-    <div class="sb-table-wrap">
-      <table class="sb-table">
-        <thead>
-          <tr>
-            <th scope="col">Room</th>
-            <th scope="col" class="sb-num">Members</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((r) => (
-            <tr key={r.name} class={r.name === selected ? "sb-selected" : undefined} data-room={r.name}>
-              <td>
-                <button type="button" class="sb-link sb-mono" aria-pressed={r.name === selected} onClick={() => onSelect(r.name)}>
-                  {r.name}
-                </button>
-              </td>
-              <td class="sb-num">{formatCount(r.size)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+function roomColumns(selected: string | undefined, onSelect: (room: RoomItem) => void): Column<RoomItem>[] {
+  return [
+    {
+      header: "Room",
+      cell: (r) => (
+        <button type="button" class="sb-link sb-mono" aria-pressed={r.name === selected} onClick={() => onSelect(r)}>
+          {r.name}
+        </button>
+      ),
+    },
+    { header: "Members", class: "sb-num", cell: (r) => formatCount(r.size) },
+  ];
 }
 
 export function RoomsView() {
   const { api, store } = useSession();
   const [q, setQ] = useState("");
   const [applied, setApplied] = useState("");
-  const [selected, setSelected] = useState<string | undefined>();
+  const [selected, setSelected] = useState<RoomItem | undefined>();
   const pager = usePager();
   const live = useLiveSelect(store, (s) => ({ changes: s.changes, generation: s.generation }));
   const changes = useThrottled(live.changes, 1500);
@@ -123,12 +113,9 @@ export function RoomsView() {
       <h2>Rooms</h2>
       <div class="sb-split">
         <div>
-          <form
-            class="sb-filters"
-            role="search"
-            aria-label="Search rooms"
-            onSubmit={(e) => {
-              e.preventDefault();
+          <SearchForm
+            label="Search rooms"
+            onSubmit={() => {
               pager.reset();
               setApplied(q.trim());
             }}
@@ -142,12 +129,21 @@ export function RoomsView() {
                 Search
               </button>
             </div>
-          </form>
+          </SearchForm>
           {page.error && <p class="sb-alert sb-alert-error">{page.error.message}</p>}
-          <RoomList items={items} selected={selected} onSelect={setSelected} />
+          <DataTable
+            columns={roomColumns(selected?.name, setSelected)}
+            rows={items}
+            rowKey={(r) => r.name}
+            rowAttributes={(r) => ({ "data-room": r.name })}
+            selectedKey={selected?.name}
+            onActivate={(r: RoomItem) => setSelected(r)}
+            loading={page.loading}
+            stackOnPhone={false}
+          />
           {page.data && <Pager pager={pager} index={page.data.index} pageSize={PAGE_SIZE} shown={items.length} total={page.data.total} nextCursor={page.data.nextCursor} noun="rooms" />}
         </div>
-        <div>{selected ? <RoomDetail room={selected} /> : <p class="sb-muted sb-card">Select a room to see its members and emit to it.</p>}</div>
+        <div>{selected ? <RoomDetail key={selected.name} room={selected} /> : <p class="sb-muted sb-card">Select a room to see its members and emit to it.</p>}</div>
       </div>
     </section>
   );
