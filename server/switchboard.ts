@@ -18,6 +18,7 @@ import { supportsCommands } from "./broker/commands.ts";
 import type { CodecFactory, CoreOptions, Hooks, Logger } from "./core/types.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
 import { errorBody } from "./api/errors.ts";
+import { idempotencyStoreFor } from "./api/idempotency-store.ts";
 import { customCodecFactory } from "./encryption/custom.ts";
 import { ecdhCodecFactory } from "./encryption/ecdh.ts";
 import { createLogger } from "./logger.ts";
@@ -134,7 +135,8 @@ export class Switchboard extends LibraryFacade {
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
     this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size });
-    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log });
+    const idempotency = { store: idempotencyStoreFor(broker), ttlMs: options.idempotencyTtlSeconds * 1000 };
+    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log, idempotency });
     this.dashboard = createDashboardHandler("/admin");
     this.http = this.rootApp();
   }

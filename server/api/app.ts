@@ -14,6 +14,7 @@ import type { Logger } from "../core/types.ts";
 import type { AuditLog } from "./audit.ts";
 import type { AuthVariables } from "./auth.ts";
 import { errorBody, handleError } from "./errors.ts";
+import type { IdempotencySettings } from "./idempotency.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { registerEmitRoutes } from "./routes-emit.ts";
 import { registerQueryRoutes } from "./routes-query.ts";
@@ -36,6 +37,8 @@ export interface ApiOptions {
   log: Logger;
   /** Largest accepted request body. @default 1 MiB */
   maxBodyBytes?: number;
+  /** Where `Idempotency-Key` records of emits live and for how long. @default memory, 300 s */
+  idempotency?: IdempotencySettings;
 }
 
 export type ApiApp = Hono<{ Variables: AuthVariables }>;
@@ -43,7 +46,7 @@ export type ApiApp = Hono<{ Variables: AuthVariables }>;
 export function createApi(o: ApiOptions): ApiApp {
   const app: ApiApp = new Hono();
   const origins = o.allowedOrigins;
-  app.use("*", cors({ origin: origins.includes("*") ? "*" : origins, allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
+  app.use("*", cors({ origin: origins.includes("*") ? "*" : origins, allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"], exposeHeaders: ["Idempotent-Replayed"], maxAge: 600 }));
   // Every answer, errors included: per-caller data is never stored by a shared cache, never sniffed.
   app.use("*", async (c, next) => {
     await next();
