@@ -80,16 +80,19 @@ function canonicalBody(text: string): string {
   }
 }
 
-/** SHA-256 of method, path, sorted query and canonical body. */
+/** SHA-256 of method, path, sorted query and canonical body: what "the same request" means. */
+export function requestFingerprint(method: string, pathname: string, query: Array<[string, string]>, bodyText: string): string {
+  const sorted = [...query].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify([method, pathname, sorted, canonicalBody(bodyText)])).digest("hex");
+}
+
 async function fingerprintOf(c: Context): Promise<string> {
   const url = new URL(c.req.url);
-  const query = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const body = canonicalBody(await c.req.raw.clone().text());
-  return createHash("sha256").update(JSON.stringify([c.req.method, url.pathname, query, body])).digest("hex");
+  return requestFingerprint(c.req.method, url.pathname, [...url.searchParams], await c.req.raw.clone().text());
 }
 
 /** The store key: a hash of the caller's scope and the key, so neither tokens nor keys reach the store. */
-function slotOf(via: string, subject: string, key: string): string {
+export function idempotencySlot(via: string, subject: string, key: string): string {
   return `sb:idem:${createHash("sha256").update(`${via}\n${subject}\n${key}`).digest("hex")}`;
 }
 
@@ -109,7 +112,7 @@ export function idempotent(settings: IdempotencySettings | undefined, log: Logge
     const key = checkIdempotencyKey(header);
     if (c.req.query("dryRun") === "true") return next();
     const fingerprint = await fingerprintOf(c);
-    const slot = slotOf(c.get("via"), c.get("subject"), key);
+    const slot = idempotencySlot(c.get("via"), c.get("subject"), key);
     const owner = randomUUID();
     const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
     for (;;) {
