@@ -196,3 +196,16 @@ describe("concurrent repeats", () => {
     expect(await delivered("burst")).toBe(1);
   });
 });
+
+describe("OpenAPI", () => {
+  test("both emit routes document the Idempotency-Key header, the replay header and the 409/422 answers", async () => {
+    const doc = await (await fetch(`${s.http}/api/openapi.json`)).json();
+    for (const path of ["/emit", "/emit/batch"]) {
+      const op = doc.paths[path].post;
+      expect(op.parameters.find((p: any) => p.in === "header")).toMatchObject({ name: "Idempotency-Key", schema: { maxLength: 128 } });
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["409", "422"]));
+      expect(op.responses["202"].headers["Idempotent-Replayed"]).toBeDefined();
+    }
+    expect(doc.paths["/audit"].get.parameters.some((p: any) => p.in === "header")).toBe(false);
+  });
+});
