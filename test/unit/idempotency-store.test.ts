@@ -2,13 +2,14 @@
  * The two idempotency stores hold the same contract (server/api/idempotency-store.ts): one claim
  * wins, only its owner completes or releases it, the answer keeps the claim's expiry, expired
  * records are gone. The memory store runs on a fake clock; the Redis store on a private
- * redis-server through the real broker's command interface. The memory store's bound is checked
- * on its own.
+ * redis-server and on a private 3-node Redis Cluster (skipped without redis-cli) through the
+ * real broker's command interface. The memory store's bound is checked on its own.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from "../../server/api/idempotency-store.ts";
 import { RedisBroker } from "../../server/broker/redis.ts";
 import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { MISSING_CLI, redisCliBinary, startRedisCluster, type TestRedisCluster } from "../helpers/redis-cluster.ts";
 
 const answer = { status: 202, contentType: "application/json", body: '{"id":"x","recipients":1}' };
 const running = (owner: string) => ({ state: "running" as const, fingerprint: "fp", owner });
@@ -16,22 +17,31 @@ const done = (owner: string) => ({ state: "done" as const, fingerprint: "fp", ow
 
 let redis: TestRedis;
 let broker: RedisBroker;
+let cluster: TestRedisCluster | undefined;
+let clusterBroker: RedisBroker;
 let clock = 1_000_000;
+const clusterAvailable = redisCliBinary() !== undefined;
+if (!clusterAvailable) console.warn(MISSING_CLI);
 
 beforeAll(async () => {
   redis = await startRedis();
   broker = new RedisBroker({ url: redis.url });
   await broker.start();
-});
+  if (!clusterAvailable) return;
+  cluster = await startRedisCluster();
+  clusterBroker = new RedisBroker({ clusterNodes: cluster.nodes });
+  await clusterBroker.start();
+}, 30_000);
 afterAll(async () => {
-  await broker?.close();
-  await redis?.stop();
+  await Promise.all([broker?.close(), clusterBroker?.close()]);
+  await Promise.all([redis?.stop(), cluster?.stop()]);
 });
 
 /** `wait` lets time pass for the store: the fake clock for memory, real time for Redis. */
 const stores: Array<[string, () => IdempotencyStore, (ms: number) => Promise<void>]> = [
   ["memory", () => new MemoryIdempotencyStore(100, () => clock), async (ms) => void (clock += ms)],
   ["redis", () => new RedisIdempotencyStore(broker), (ms) => Bun.sleep(ms)],
+  ...(clusterAvailable ? [["redis cluster", () => new RedisIdempotencyStore(clusterBroker), (ms: number) => Bun.sleep(ms)] as (typeof stores)[number]] : []),
 ];
 
 for (const [name, make, wait] of stores) {
