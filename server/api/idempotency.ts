@@ -134,17 +134,18 @@ export function idempotent(settings: IdempotencySettings | undefined, log: Logge
 
 /** Runs the claimed request; stores a 2xx answer, releases the claim otherwise (see the module contract). */
 async function run(c: Context, next: () => Promise<void>, o: IdempotencyOptions, slot: string, claim: { fingerprint: string; owner: string }): Promise<void> {
-  let stored = false;
+  // Kept once the send happened, even if storing the answer failed: a repeat must not send again.
+  let keepClaim = false;
   try {
     await next();
     const res = c.res;
     if (res.status < 200 || res.status >= 300) return;
+    keepClaim = true;
     const answer: StoredAnswer = { status: res.status, contentType: res.headers.get("content-type") ?? "application/json", body: await res.clone().text() };
     const record: DoneRecord = { state: "done", ...claim, answer };
     // The send happened: a failure to store must not turn the answer into an error.
     await o.store.complete(slot, record).catch((err: unknown) => o.log.warn({ err: String(err) }, "idempotency: storing the answer failed; repeats answer 409 until the key expires"));
-    stored = true;
   } finally {
-    if (!stored) await o.store.release(slot, claim.owner).catch((err: unknown) => o.log.warn({ err: String(err) }, "idempotency: releasing a claim failed; repeats answer 409 until the key expires"));
+    if (!keepClaim) await o.store.release(slot, claim.owner).catch((err: unknown) => o.log.warn({ err: String(err) }, "idempotency: releasing a claim failed; repeats answer 409 until the key expires"));
   }
 }
