@@ -9,6 +9,7 @@ import type { Registry as PromRegistry } from "prom-client";
 import { ADMIN_WS_PATH } from "../shared/admin.ts";
 import { AdminChannel } from "./admin/channel.ts";
 import { createApi, type ApiApp, type ApiBackend } from "./api/app.ts";
+import { idempotencyStoreFor } from "./api/idempotency-store.ts";
 import { notFound } from "./api/errors.ts";
 import { AuditQueue } from "./audit/queue.ts";
 import { RoleResolver } from "./auth/roles.ts";
@@ -90,7 +91,8 @@ export class Switchboard extends LibraryFacade {
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
     this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, auditDropped: () => this.audit.dropped });
-    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log });
+    const idempotency = { store: idempotencyStoreFor(broker), ttlMs: options.idempotencyTtlSeconds * 1000 };
+    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log, idempotency });
     this.dashboard = createDashboardHandler("/admin");
     this.http = this.rootApp();
   }

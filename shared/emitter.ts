@@ -177,3 +177,6 @@ class RedisEmitter implements Emitter {
 export function createEmitter(options: EmitterOptions): Emitter {
   return new RedisEmitter(options);
 }
+
+// The REST counterpart (idempotent emits over HTTP) ships in the same entry point.
+export { createRestEmitter, RestEmitError, type RestEmitter, type RestEmitterOptions, type RestEmitOptions, type RestEmitResult, type RestBatchResult, type RestMessage, type RestTarget } from "./rest-emitter.ts";

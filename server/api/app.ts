@@ -18,7 +18,7 @@ export type { ApiApp, ApiBackend, ApiOptions } from "./types.ts";
 export function createApi(o: ApiOptions): ApiApp {
   const app: ApiApp = new Hono();
   const origins = o.allowedOrigins;
-  app.use("*", cors({ origin: origins.includes("*") ? "*" : origins, allowHeaders: ["Authorization", "Content-Type"], maxAge: 600 }));
+  app.use("*", cors({ origin: origins.includes("*") ? "*" : origins, allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"], exposeHeaders: ["Idempotent-Replayed"], maxAge: 600 }));
   // Every answer, errors included: per-caller data is never stored by a shared cache, never sniffed.
   app.use("*", async (c, next) => {
     await next();

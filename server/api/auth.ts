@@ -10,6 +10,8 @@ import { ApiError } from "./errors.ts";
 export interface AuthVariables {
   role: Role;
   subject: string;
+  /** Which kind of token the caller used; with `subject` it names the caller (idempotency scope). */
+  via: "static" | "jwt";
 }
 
 export function requirePermission(roles: RoleResolver, permission: Permission): MiddlewareHandler<{ Variables: AuthVariables }> {
@@ -21,6 +23,7 @@ export function requirePermission(roles: RoleResolver, permission: Permission): 
     if (!roleAllows(who.role, permission)) throw new ApiError(403, "forbidden", `the ${who.role} role may not ${permission}`);
     c.set("role", who.role);
     c.set("subject", who.subject);
+    c.set("via", who.via);
     await next();
   };
 }

@@ -4,6 +4,7 @@
  * with. `API_ROUTES` lists every route; a test checks it against the routes the app registers.
  */
 import { z } from "zod";
+import { IDEMPOTENCY_HEADER, IN_FLIGHT_WAIT_MS, MAX_KEY_LENGTH, REPLAYED_HEADER } from "./idempotency.ts";
 import * as S from "./schemas.ts";
 
 type Role = "viewer" | "emitter" | "admin" | null;
@@ -18,6 +19,8 @@ interface RouteDoc {
   body?: z.ZodType;
   response: z.ZodType;
   status?: number;
+  /** Accepts `Idempotency-Key` (SPEC §14, server/api/idempotency.ts). */
+  idempotent?: true;
 }
 
 export const API_ROUTES: RouteDoc[] = [
@@ -34,8 +37,8 @@ export const API_ROUTES: RouteDoc[] = [
   { method: "get", path: "/rooms", summary: "Rooms with sizes, cursor-paginated", role: "viewer", query: S.RoomsQuery, response: S.RoomPage },
   { method: "get", path: "/rooms/:name", summary: "One room and its members", role: "viewer", response: S.RoomDetail },
   { method: "get", path: "/rooms/:name/history", summary: "The kept messages of a history room (HISTORY_ROOMS), oldest first", role: "viewer", query: S.HistoryQuery, response: S.RoomHistory },
-  { method: "post", path: "/emit", summary: "Send an event to a target (dryRun counts recipients only)", role: "emitter", query: S.DryRunQuery, body: S.EmitSchema, response: S.EmitResult, status: 202 },
-  { method: "post", path: "/emit/batch", summary: "Send up to 100 events in order", role: "emitter", body: S.EmitBatchSchema, response: z.object({ items: z.array(S.EmitResult) }), status: 202 },
+  { method: "post", path: "/emit", summary: "Send an event to a target (dryRun counts recipients only)", role: "emitter", query: S.DryRunQuery, body: S.EmitSchema, response: S.EmitResult, status: 202, idempotent: true },
+  { method: "post", path: "/emit/batch", summary: "Send up to 100 events in order", role: "emitter", body: S.EmitBatchSchema, response: z.object({ items: z.array(S.EmitResult) }), status: 202, idempotent: true },
   { method: "get", path: "/audit", summary: "Recent emits (who, when, target, event, recipients)", role: "viewer", query: S.AuditQuery, response: z.object({ items: z.array(S.AuditEntry) }) },
 ];
 
@@ -43,6 +46,24 @@ const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepr
 
 function toOpenApiPath(path: string): string {
   return path.replace(/:(\w+)/g, "{$1}");
+}
+
+const IDEMPOTENCY_PARAMETER = {
+  name: IDEMPOTENCY_HEADER,
+  in: "header",
+  required: false,
+  description: `1-${MAX_KEY_LENGTH} printable ASCII characters, scoped to the caller. A repeat within IDEMPOTENCY_TTL_S (default 300 s) sends nothing and answers the first answer again with \`${REPLAYED_HEADER}: true\`. Only 2xx answers are stored; dryRun requests are never stored.`,
+  schema: { type: "string", minLength: 1, maxLength: MAX_KEY_LENGTH, pattern: "^[\\x20-\\x7e]+$" },
+};
+
+/** The answers only a request with `Idempotency-Key` can get. */
+function idempotencyResponses(error: unknown): Record<string, unknown> {
+  const described = (description: string) => ({ ...(error as object), description });
+  return {
+    "409": described(`A request with this key is still running after ${IN_FLIGHT_WAIT_MS / 1000} s; retry later with the same key`),
+    "422": described("This key was used by the same caller for a different request (method, path, query or body)"),
+    "503": described("The idempotency store (Redis) is unreachable; nothing was sent"),
+  };
 }
 
 function operation(r: RouteDoc) {
@@ -56,10 +77,15 @@ function operation(r: RouteDoc) {
   if (r.body || r.query) responses["400"] = error;
   if (r.role) Object.assign(responses, { "401": error, "403": error });
   if (r.path.includes(":")) responses["404"] = error;
+  if (r.idempotent) {
+    const replayed = { description: "true when this is the stored answer of an earlier request with the same Idempotency-Key", schema: { type: "string", enum: ["true"] } };
+    (responses[status] as Record<string, unknown>).headers = { [REPLAYED_HEADER]: replayed };
+    Object.assign(responses, idempotencyResponses(error));
+  }
   return {
     summary: r.summary,
     ...(r.role ? { security: [{ bearer: [] }], "x-role": r.role } : { security: [] }),
-    parameters: [...params, ...query],
+    parameters: [...params, ...query, ...(r.idempotent ? [IDEMPOTENCY_PARAMETER] : [])],
     ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: json(r.body) } } } } : {}),
     responses,
   };

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Target } from "../core/target.ts";
 import type { ApiApp, ApiOptions } from "./types.ts";
 import { requirePermission } from "./auth.ts";
+import { idempotent } from "./idempotency.ts";
 import { parseQuery, readBody } from "./validate.ts";
 import { AuditQuery, DryRunQuery, EmitBatchSchema, EmitSchema, type EmitBody } from "./schemas.ts";
 
@@ -15,6 +16,8 @@ function targetOf(body: EmitBody): Target {
 }
 
 export function registerEmitRoutes(app: ApiApp, o: ApiOptions): void {
+  // Idempotency-Key (SPEC §14): one record store for both emit routes; see server/api/idempotency.ts.
+  const once = idempotent(o.idempotency, o.log);
   const send = async (body: EmitBody, by: string) => {
     const target = targetOf(body);
     const recipients = await o.backend.emit(target, body.event, body.data, by);
@@ -23,14 +26,14 @@ export function registerEmitRoutes(app: ApiApp, o: ApiOptions): void {
     return { id, recipients };
   };
 
-  app.post("/emit", requirePermission(o.roles, "emit"), async (c) => {
+  app.post("/emit", requirePermission(o.roles, "emit"), once, async (c) => {
     const query = parseQuery(DryRunQuery, c.req.query());
     const body = await readBody(c.req.raw, EmitSchema);
     if (query.dryRun === "true") return c.json({ recipients: await o.backend.view.countRecipients(targetOf(body)), dryRun: true as const }, 200);
     return c.json(await send(body, c.get("subject")), 202);
   });
 
-  app.post("/emit/batch", requirePermission(o.roles, "emit"), async (c) => {
+  app.post("/emit/batch", requirePermission(o.roles, "emit"), once, async (c) => {
     const { messages } = await readBody(c.req.raw, EmitBatchSchema);
     const items = [];
     for (const message of messages) items.push(await send(message, c.get("subject")));

@@ -3,6 +3,7 @@
  * What the REST API needs from the server (`ApiBackend`) and how it is built (`ApiOptions`):
  * shared by the app factory and its route files.
  */
+import type { IdempotencySettings } from "./idempotency.ts";
 import type { Hono } from "hono";
 import type { AuditLog } from "../audit/log.ts";
 import type { RoleResolver } from "../auth/roles.ts";
@@ -32,6 +33,8 @@ export interface ApiOptions {
   log: Logger;
   /** Largest accepted request body. @default 1 MiB */
   maxBodyBytes?: number;
+  /** Where `Idempotency-Key` records of emits live and for how long. @default memory, 300 s */
+  idempotency?: IdempotencySettings;
 }
 
 export type ApiApp = Hono<{ Variables: AuthVariables }>;

@@ -49,19 +49,22 @@ export class RoleResolver {
     if (tokens.emitToken) this.statics.push([tokens.emitToken, "emitter"]);
   }
 
-  /** The token's role, or undefined when the token is not valid. */
-  async resolve(token: string | undefined): Promise<{ role: Role; subject: string } | undefined> {
+  /**
+   * The token's role, or undefined when the token is not valid. `via` says which kind of token
+   * it was, so that `subject` values of the two kinds (a JWT may carry any `sub`) never mix.
+   */
+  async resolve(token: string | undefined): Promise<{ role: Role; subject: string; via: "static" | "jwt" } | undefined> {
     if (!token) return undefined;
     let match: Role | undefined;
     // Compare against every static token so timing does not reveal which one matched.
     for (const [secret, role] of this.statics) if (sameSecret(token, secret) && !match) match = role;
-    if (match) return { role: match, subject: `static:${match}` };
+    if (match) return { role: match, subject: `static:${match}`, via: "static" };
     if (!this.verifier) return undefined;
     try {
       const payload = await this.verifier.verify(token);
       const role = payload.role;
       if (typeof role !== "string" || !ROLES.has(role)) return undefined;
-      return { role: role as Role, subject: typeof payload.sub === "string" ? payload.sub : `jwt:${role}` };
+      return { role: role as Role, subject: typeof payload.sub === "string" ? payload.sub : `jwt:${role}`, via: "jwt" };
     } catch {
       return undefined;
     }

@@ -25,6 +25,8 @@ type SettingValues = {
   logLevel: "debug" | "info" | "warn" | "error"; historyRooms: string[]; historySize: number; historyTtlSeconds: number;
   /** Lifetime of an instance's presence records in Redis (refreshed every third of it). */
   presenceTtlMs: number;
+  /** How long an `Idempotency-Key` of a REST emit is remembered, from the first request. */
+  idempotencyTtlSeconds: number;
 };
 
 /** Settings (SPEC §2, camelCase), Ignis/Bun options, hooks (`Hooks` plus the encryption pair), broker, logger. */

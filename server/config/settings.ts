@@ -80,6 +80,8 @@ export const SETTINGS = {
   historySize: setting("HISTORY_SIZE", "int", int(1, 100_000), "an integer from 1 to 100000", 100),
   historyTtlSeconds: setting("HISTORY_TTL_S", "int", int(1, 30 * 86_400), "seconds from 1 to 2592000", 300),
   presenceTtlMs: setting("PRESENCE_TTL_MS", "int", int(300, 600_000), "milliseconds from 300 to 600000", 15_000),
+  // How long a REST emit's Idempotency-Key is remembered, counted from the first request (SPEC §14).
+  idempotencyTtlSeconds: setting("IDEMPOTENCY_TTL_S", "int", int(1, 86_400), "seconds from 1 to 86400", 300),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

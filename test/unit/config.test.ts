@@ -10,7 +10,7 @@ const BAD: Record<string, string> = {
   HEARTBEAT_TIMEOUT_MS: "1.5", MAX_PAYLOAD_BYTES: "10", IDLE_TIMEOUT_S: "9999", PER_MESSAGE_DEFLATE: "maybe",
   BACKPRESSURE_LIMIT_BYTES: "12", ENCRYPTION: "sometimes", ALLOWED_ORIGINS: "not an origin", MAX_CONNECTIONS: "-5", MAX_UNAUTHENTICATED_CONNECTIONS: "-1",
   MAX_CONNECTIONS_PER_USER: "x", RATE_LIMIT_PER_S: "1e3", LOG_LEVEL: "verbose", HISTORY_SIZE: "0", HISTORY_TTL_S: "0",
-  PRESENCE_TTL_MS: "100", DEFAULT_ROOMS: "lobby,ws:internal",
+  PRESENCE_TTL_MS: "100", DEFAULT_ROOMS: "lobby,ws:internal", IDEMPOTENCY_TTL_S: "0",
 };
 
 describe("environment variables", () => {
