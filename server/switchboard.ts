@@ -33,6 +33,7 @@ import { createMetrics } from "./metrics.ts";
 import { ADMIN_WS_PATH } from "../shared/admin.ts";
 import type { Registry as PromRegistry } from "prom-client";
 import { createDashboardHandler } from "./dashboard/serve.ts";
+import { createWebhooks, type Webhooks } from "./webhooks/service.ts";
 
 function createVerifier(o: ResolvedOptions): JwtVerifier | undefined {
   try {
@@ -88,6 +89,8 @@ export class Switchboard extends LibraryFacade {
   /** Prometheus registry behind `GET /metrics`. */
   readonly metrics: PromRegistry;
   readonly adminChannel: AdminChannel;
+  /** Webhooks (SPEC §13); undefined while WEBHOOK_URLS is unset. */
+  readonly webhooks?: Webhooks;
   private readonly rates: RateMeter;
   private readonly roles: RoleResolver;
   private readonly audit: AuditLog;
@@ -133,8 +136,10 @@ export class Switchboard extends LibraryFacade {
     cluster.forwardTo(this.adminChannel);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
-    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size });
-    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log });
+    // Webhooks (SPEC §13): built here, fed by `this.on`, started in start(), stopped in shutdown() before the cluster.
+    const webhooks = (this.webhooks = createWebhooks(options, { facade: this, broker, log }));
+    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, webhooks });
+    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log, webhooks: webhooks && (() => webhooks.status()) });
     this.dashboard = createDashboardHandler("/admin");
     this.http = this.rootApp();
   }
@@ -186,6 +191,7 @@ export class Switchboard extends LibraryFacade {
   async start(): Promise<void> {
     await this.hub.start();
     await this.cluster.start();
+    this.webhooks?.start(); // webhooks
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -245,6 +251,7 @@ export class Switchboard extends LibraryFacade {
       clearInterval(this.ticker);
       if (this.server && this.ownsServer) await this.drainHttp(this.server);
       this.adminChannel.shutdown();
+      await this.webhooks?.stop(); // webhooks: flush, hand pending batches over (Redis) while the broker is up
       await this.cluster.stop();
       await this.hub.shutdown();
       if (this.server && this.ownsServer) await this.server.stop(true);

@@ -17,6 +17,7 @@ import { errorBody, handleError } from "./errors.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { registerEmitRoutes } from "./routes-emit.ts";
 import { registerQueryRoutes } from "./routes-query.ts";
+import { registerWebhookRoutes, type WebhookStatusSource } from "./routes-webhooks.ts";
 
 /** What the API needs from the server; answers are cluster-wide. */
 export interface ApiBackend {
@@ -36,6 +37,8 @@ export interface ApiOptions {
   log: Logger;
   /** Largest accepted request body. @default 1 MiB */
   maxBodyBytes?: number;
+  /** Receivers' status for `GET /webhooks` (absent: webhooks off). */
+  webhooks?: WebhookStatusSource;
 }
 
 export type ApiApp = Hono<{ Variables: AuthVariables }>;
@@ -61,6 +64,7 @@ export function createApi(o: ApiOptions): ApiApp {
   });
   registerEmitRoutes(app, o);
   registerQueryRoutes(app, o);
+  registerWebhookRoutes(app, o);
   const openapi = buildOpenApi();
   app.get("/openapi.json", (c) => c.json(openapi));
   return app;
