@@ -8,6 +8,7 @@ import { TimeChart } from "../components/TimeChart.tsx";
 import { formatAgo, formatCount, formatPercent, formatRate } from "../format.ts";
 import { useLiveSelect, useNow, useRequest } from "../hooks.ts";
 import { useSession } from "../session.ts";
+import { WebhooksPanel } from "./WebhooksPanel.tsx";
 
 function Stat({ label, value, detail }: { label: string; value: string; detail?: string }) {
   return (
@@ -98,6 +99,7 @@ export function OverviewView() {
       <h3>Instances</h3>
       {instances.error && <p class="sb-alert sb-alert-error">{instances.error.message}</p>}
       <InstancesTable items={items} now={now} />
+      <WebhooksPanel />
     </section>
   );
 }
