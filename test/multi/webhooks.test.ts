@@ -106,7 +106,7 @@ describe("webhooks on Redis: at least once across a crash", () => {
     await victim.proc.exited;
 
     r.start(); // back on the same port
-    await r.waitFor((x) => x.named("client.connected").length === 10, 20_000, "all ten client.connected");
+    await r.waitFor((x) => x.named("client.connected").length === 10 && x.named("member.added").length === 10, 20_000, "every event in the stream");
     expect(r.named("client.connected").map((e) => (e as { userId: string }).userId).sort()).toEqual([...Array(5).keys()].flatMap((i) => [`a-${i}`, `b-${i}`]).sort());
     expect(r.named("member.added")).toHaveLength(10);
     expect(r.named("room.occupied")).toHaveLength(1);
