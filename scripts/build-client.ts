@@ -1,9 +1,10 @@
 /**
- * Builds what Node.js and browser consumers of `switchboard/client` and `switchboard/emitter`
+ * Builds what Node.js and browser consumers of `switchboard/client`, `switchboard/emitter` and `switchboard/webhooks`
  * need (Bun consumers use the TypeScript sources directly):
  *   dist/client/index.js                 ESM for bundlers and Node.js 20+
  *   dist/client/switchboard-client.js    minified ESM bundle for a <script type="module">
  *   dist/emitter/index.js                ESM for Node.js 20+ (ioredis stays a dependency)
+ *   dist/webhooks/index.js               ESM for Node.js 20+ (verifyWebhook; WebCrypto only)
  *   dist/types/shared/…/*.d.ts           declarations (relative imports rewritten to .js)
  * Run with `npm run build:client` (Bun). Exits non-zero on the first failure.
  */
@@ -39,13 +40,14 @@ async function declarations(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  await Promise.all(["client", "emitter", "types"].map((d) => rm(join(DIST, d), { recursive: true, force: true })));
+  await Promise.all(["client", "emitter", "webhooks", "types"].map((d) => rm(join(DIST, d), { recursive: true, force: true })));
   const client = join(ROOT, "shared", "client", "index.ts");
   await bundle({ entrypoints: [client], outdir: join(DIST, "client"), naming: "index.js", target: "browser", format: "esm", sourcemap: "linked" });
   await bundle({ entrypoints: [client], outdir: join(DIST, "client"), naming: "switchboard-client.js", target: "browser", format: "esm", minify: true, sourcemap: "linked" });
   await bundle({ entrypoints: [join(ROOT, "shared", "emitter.ts")], outdir: join(DIST, "emitter"), naming: "index.js", target: "node", format: "esm", packages: "external", sourcemap: "linked" });
+  await bundle({ entrypoints: [join(ROOT, "shared", "webhooks.ts")], outdir: join(DIST, "webhooks"), naming: "index.js", target: "node", format: "esm", sourcemap: "linked" });
   await declarations();
-  console.log("built dist/client, dist/emitter and dist/types");
+  console.log("built dist/client, dist/emitter, dist/webhooks and dist/types");
 }
 
 main().catch((err) => {

@@ -10,6 +10,7 @@ import { errorBody } from "./api/errors.ts";
 import { bearerToken, roleAllows, type RoleResolver } from "./auth/roles.ts";
 import type { Broker } from "./broker/broker.ts";
 import type { Hub } from "./core/hub.ts";
+import type { Webhooks } from "./webhooks/service.ts";
 
 export interface MetricsSources {
   hub: Hub;
@@ -17,6 +18,8 @@ export interface MetricsSources {
   adminConnections: () => number;
   /** Audit entries dropped because the audit queue was full. */
   auditDropped?: () => number;
+  /** Present when WEBHOOK_URLS is set: adds the `switchboard_webhook_*` series. */
+  webhooks?: Webhooks;
 }
 
 /** Keeps a prom-client counter equal to a monotonic source value. */
@@ -47,7 +50,34 @@ function labelledCounter(registry: client.Registry, name: string, help: string, 
   });
 }
 
-export function createMetrics({ hub, broker, adminConnections, auditDropped = () => 0 }: MetricsSources): client.Registry {
+/**
+ * `switchboard_webhook_*`, labelled by receiver (URL with credentials redacted). Counters are this
+ * instance's work (sum them over instances); `pending` is the receiver's whole queue (cluster-wide
+ * with Redis), so take one instance's value or the max, not the sum.
+ */
+function registerWebhookMetrics(registry: client.Registry, webhooks: Webhooks): void {
+  const perReceiver = (name: string, help: string, read: (c: Webhooks["receivers"][number]["counters"]) => number) =>
+    labelledCounter(registry, name, help, "receiver", () => new Map(webhooks.receivers.map((r) => [r.shownUrl, read(r.counters)])));
+  perReceiver("switchboard_webhook_delivered_total", "Webhook batches delivered (2xx in time)", (c) => c.delivered);
+  perReceiver("switchboard_webhook_failed_total", "Webhook batches dropped: retry window over or queue full", (c) => c.expired + c.overflowed);
+  perReceiver("switchboard_webhook_overflow_total", "Webhook batches dropped because the bounded queue was full", (c) => c.overflowed);
+  perReceiver("switchboard_webhook_attempt_failures_total", "Webhook attempts without a 2xx in time (retried)", (c) => c.attemptFailures);
+  mirroredCounter(registry, "switchboard_webhook_events_total", "Webhook events made on this instance", () => webhooks.events);
+  new client.Gauge({
+    name: "switchboard_webhook_pending", help: "Webhook batches waiting for the receiver", labelNames: ["receiver"], registers: [registry],
+    async collect() {
+      for (const s of await webhooks.status()) this.set({ receiver: s.url }, s.pending);
+    },
+  });
+  new client.Gauge({
+    name: "switchboard_webhook_last_success_seconds", help: "Unix time of the receiver's last delivered batch (0 = none yet)", labelNames: ["receiver"], registers: [registry],
+    collect() {
+      for (const r of webhooks.receivers) this.set({ receiver: r.shownUrl }, r.counters.lastSuccessAt ? Date.parse(r.counters.lastSuccessAt) / 1000 : 0);
+    },
+  });
+}
+
+export function createMetrics({ hub, broker, adminConnections, auditDropped = () => 0, webhooks }: MetricsSources): client.Registry {
   const registry = new client.Registry();
   registry.setDefaultLabels({ instance_id: hub.options.instanceId });
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
@@ -76,6 +106,7 @@ export function createMetrics({ hub, broker, adminConnections, auditDropped = ()
   mirroredCounter(registry, "switchboard_audit_dropped_total", "Audit entries dropped because the audit queue was full", auditDropped);
   labelledCounter(registry, "switchboard_auth_failures_total", "Refused authentications by reason", "reason", () => hub.stats.authFailures);
   labelledCounter(registry, "switchboard_close_codes_total", "Closed connections by close code", "code", () => hub.stats.closeCodes);
+  if (webhooks) registerWebhookMetrics(registry, webhooks);
   return registry;
 }
 

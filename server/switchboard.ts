@@ -28,6 +28,7 @@ import { createLogger } from "./logger.ts";
 import { createMetrics, metricsHandler } from "./metrics.ts";
 import { BunTransport, pathnameOf, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
 import { coreOptions, createHistory, createVerifier, resolveCodecFactory, resolveHooks } from "./wiring.ts";
+import { createWebhooks, type Webhooks } from "./webhooks/service.ts";
 
 /** How long shutdown waits for REST requests in flight before closing everything. */
 export const HTTP_DRAIN_MS = 5000;
@@ -45,6 +46,8 @@ export class Switchboard extends LibraryFacade {
   /** Prometheus registry behind `GET /metrics`. */
   readonly metrics: PromRegistry;
   readonly adminChannel: AdminChannel;
+  /** Webhooks (SPEC §13); undefined while WEBHOOK_URLS is unset. */
+  readonly webhooks?: Webhooks;
   private readonly rates: RateMeter;
   private readonly roles: RoleResolver;
   /** Audit entries of REST emits, written off the emit's critical path. */
@@ -90,9 +93,11 @@ export class Switchboard extends LibraryFacade {
     cluster.forwardTo(this.adminChannel);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
-    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, auditDropped: () => this.audit.dropped });
+    // Webhooks (SPEC §13): built here, fed by `this.on`, started in start(), stopped in shutdown() before the cluster.
+    const webhooks = (this.webhooks = createWebhooks(options, { facade: this, broker, log }));
+    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, auditDropped: () => this.audit.dropped, webhooks });
     const idempotency = { store: idempotencyStoreFor(broker), ttlMs: options.idempotencyTtlSeconds * 1000 };
-    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log, idempotency });
+    this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log, idempotency, webhooks: webhooks && (() => webhooks.status()) });
     this.dashboard = createDashboardHandler("/admin");
     this.http = this.rootApp();
   }
@@ -143,6 +148,7 @@ export class Switchboard extends LibraryFacade {
   async start(): Promise<void> {
     await this.hub.start();
     await this.clusterRuntime.start();
+    this.webhooks?.start();
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -196,6 +202,7 @@ export class Switchboard extends LibraryFacade {
       clearInterval(this.ticker);
       if (this.server && this.ownsServer) await this.httpDrain.drain(HTTP_DRAIN_MS);
       this.adminChannel.shutdown();
+      await this.webhooks?.stop(); // flush, hand pending batches over (Redis) while the broker is up
       await this.clusterRuntime.stop();
       await this.audit.flush();
       await this.hub.shutdown();

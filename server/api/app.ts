@@ -14,6 +14,7 @@ import { registerQueryRoutes } from "./routes-query.ts";
 import type { ApiApp, ApiOptions } from "./types.ts";
 
 export type { ApiApp, ApiBackend, ApiOptions } from "./types.ts";
+import { registerWebhookRoutes } from "./routes-webhooks.ts";
 
 export function createApi(o: ApiOptions): ApiApp {
   const app: ApiApp = new Hono();
@@ -36,6 +37,7 @@ export function createApi(o: ApiOptions): ApiApp {
   });
   registerEmitRoutes(app, o);
   registerQueryRoutes(app, o);
+  registerWebhookRoutes(app, o);
   const openapi = buildOpenApi();
   app.get("/openapi.json", (c) => c.json(openapi));
   return app;

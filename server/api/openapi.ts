@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { IDEMPOTENCY_HEADER, IN_FLIGHT_WAIT_MS, MAX_KEY_LENGTH, REPLAYED_HEADER } from "./idempotency.ts";
 import * as S from "./schemas.ts";
+import { WebhookStatusSchema } from "./routes-webhooks.ts";
 
 type Role = "viewer" | "emitter" | "admin" | null;
 
@@ -39,6 +40,7 @@ export const API_ROUTES: RouteDoc[] = [
   { method: "get", path: "/rooms/:name/history", summary: "The kept messages of a history room (HISTORY_ROOMS), oldest first", role: "viewer", query: S.HistoryQuery, response: S.RoomHistory },
   { method: "post", path: "/emit", summary: "Send an event to a target (dryRun counts recipients only)", role: "emitter", query: S.DryRunQuery, body: S.EmitSchema, response: S.EmitResult, status: 202, idempotent: true },
   { method: "post", path: "/emit/batch", summary: "Send up to 100 events in order", role: "emitter", body: S.EmitBatchSchema, response: z.object({ items: z.array(S.EmitResult) }), status: 202, idempotent: true },
+  { method: "get", path: "/webhooks", summary: "Webhook receivers: delivered, failed, pending, last error, last success", role: "viewer", response: WebhookStatusSchema },
   { method: "get", path: "/audit", summary: "Recent emits (who, when, target, event, recipients)", role: "viewer", query: S.AuditQuery, response: z.object({ items: z.array(S.AuditEntry) }) },
 ];
 

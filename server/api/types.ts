@@ -3,6 +3,7 @@
  * What the REST API needs from the server (`ApiBackend`) and how it is built (`ApiOptions`):
  * shared by the app factory and its route files.
  */
+import type { ReceiverStatus } from "../webhooks/receiver.ts";
 import type { IdempotencySettings } from "./idempotency.ts";
 import type { Hono } from "hono";
 import type { AuditLog } from "../audit/log.ts";
@@ -26,6 +27,9 @@ export interface ApiBackend {
   isHistoryRoom(room: string): boolean;
 }
 
+/** Where `GET /webhooks` reads from: the server's webhooks, when configured. */
+export type WebhookStatusSource = () => Promise<ReceiverStatus[]>;
+
 export interface ApiOptions {
   backend: ApiBackend;
   roles: RoleResolver;
@@ -35,6 +39,8 @@ export interface ApiOptions {
   maxBodyBytes?: number;
   /** Where `Idempotency-Key` records of emits live and for how long. @default memory, 300 s */
   idempotency?: IdempotencySettings;
+  /** Receivers' status for `GET /webhooks` (absent: webhooks off). */
+  webhooks?: WebhookStatusSource;
 }
 
 export type ApiApp = Hono<{ Variables: AuthVariables }>;

@@ -12,6 +12,7 @@ import type {
   MessageHook, OutboundTransformer, ValidateRoomsHook,
 } from "../core/types.ts";
 import { ConfigError, SETTINGS, validateSetting, type SettingKey } from "./settings.ts";
+import type { WebhookEventName } from "../../shared/webhooks.ts";
 
 type SettingValues = {
   port: number; host: string; path: string; redisUrl?: string; redisClusterNodes?: string[]; instanceId: string;
@@ -27,6 +28,8 @@ type SettingValues = {
   presenceTtlMs: number;
   /** How long an `Idempotency-Key` of a REST emit is remembered, from the first request. */
   idempotencyTtlSeconds: number;
+  webhookUrls: string[]; webhookSecret?: string; webhookEvents: WebhookEventName[]; webhookBatchMs: number; webhookTimeoutMs: number;
+  webhookRetryWindowS: number; webhookVacateDelayMs: number;
 };
 
 /** Settings (SPEC §2, camelCase), Ignis/Bun options, hooks (`Hooks` plus the encryption pair), broker, logger. */
@@ -157,6 +160,9 @@ function checkCombinations(o: ResolvedOptions): void {
   }
   if (o.hooks.outboundTransformer && !o.hooks.handshake) {
     throw new ConfigError("Invalid options: an outboundTransformer needs a custom handshake to key the sessions it encodes for");
+  }
+  if (o.webhookUrls.length > 0 && o.webhookSecret === undefined) {
+    throw new ConfigError(`Invalid configuration: WEBHOOK_SECRET is not set: expected a secret of at least 16 characters with WEBHOOK_URLS (receivers verify every request with it)`);
   }
   if (o.encryption === "off" && o.hooks.handshake) {
     throw new ConfigError('Invalid options: a handshake hook is given but ENCRYPTION is "off", so it would never run');

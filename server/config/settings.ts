@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { WebSocketDefaults } from "../../shared/constants.ts";
 import { isValidRoomName } from "../core/room-policy.ts";
+import { WEBHOOK_EVENT_NAMES } from "../../shared/webhooks.ts";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 const list = z.array(z.string().min(1));
@@ -82,6 +83,14 @@ export const SETTINGS = {
   presenceTtlMs: setting("PRESENCE_TTL_MS", "int", int(300, 600_000), "milliseconds from 300 to 600000", 15_000),
   // How long a REST emit's Idempotency-Key is remembered, counted from the first request (SPEC §14).
   idempotencyTtlSeconds: setting("IDEMPOTENCY_TTL_S", "int", int(1, 86_400), "seconds from 1 to 86400", 300),
+  // Webhooks (SPEC §13): off while WEBHOOK_URLS is unset or empty; WEBHOOK_SECRET is then required (options.ts).
+  webhookUrls: setting("WEBHOOK_URLS", "list", z.array(z.string().regex(/^https?:\/\/[^\s,]+$/).refine((u) => URL.canParse(u))), "a comma-separated list of http:// or https:// URLs (empty = webhooks off)", []),
+  webhookSecret: secret("WEBHOOK_SECRET", "a secret of at least 16 characters"),
+  webhookEvents: setting("WEBHOOK_EVENTS", "list", z.array(z.enum(WEBHOOK_EVENT_NAMES)).min(1), `a comma-separated list of ${WEBHOOK_EVENT_NAMES.join(", ")}`, [...WEBHOOK_EVENT_NAMES]),
+  webhookBatchMs: setting("WEBHOOK_BATCH_MS", "int", int(0, 60_000), "milliseconds from 0 to 60000", 100),
+  webhookTimeoutMs: setting("WEBHOOK_TIMEOUT_MS", "int", int(10, 600_000), "milliseconds from 10 to 600000", 5000),
+  webhookRetryWindowS: setting("WEBHOOK_RETRY_WINDOW_S", "int", int(1, 86_400), "seconds from 1 to 86400", 300),
+  webhookVacateDelayMs: setting("WEBHOOK_VACATE_DELAY_MS", "int", int(0, 3_600_000), "milliseconds from 0 to 3600000", 3000),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -11,6 +11,8 @@ const BAD: Record<string, string> = {
   BACKPRESSURE_LIMIT_BYTES: "12", ENCRYPTION: "sometimes", ALLOWED_ORIGINS: "not an origin", MAX_CONNECTIONS: "-5", MAX_UNAUTHENTICATED_CONNECTIONS: "-1",
   MAX_CONNECTIONS_PER_USER: "x", RATE_LIMIT_PER_S: "1e3", LOG_LEVEL: "verbose", HISTORY_SIZE: "0", HISTORY_TTL_S: "0",
   PRESENCE_TTL_MS: "100", DEFAULT_ROOMS: "lobby,ws:internal", IDEMPOTENCY_TTL_S: "0",
+  WEBHOOK_URLS: "https://ok.example/hook,ftp://files.example/hook", WEBHOOK_SECRET: "short", WEBHOOK_EVENTS: "client.connected,room.created",
+  WEBHOOK_BATCH_MS: "-1", WEBHOOK_TIMEOUT_MS: "5", WEBHOOK_RETRY_WINDOW_S: "0", WEBHOOK_VACATE_DELAY_MS: "soon",
 };
 
 describe("environment variables", () => {
@@ -27,7 +29,7 @@ describe("environment variables", () => {
       expect(message).toContain(`${name}=`);
       expect(message).toContain("expected");
       expect(message.includes("\n")).toBe(false);
-      if (["JWT_SECRET", "ADMIN_TOKEN", "VIEWER_TOKEN", "EMIT_TOKEN"].includes(name)) expect(message).not.toContain(value);
+      if (["JWT_SECRET", "ADMIN_TOKEN", "VIEWER_TOKEN", "EMIT_TOKEN", "WEBHOOK_SECRET"].includes(name)) expect(message).not.toContain(value);
       else expect(message).toContain(JSON.stringify(value));
     });
   }
@@ -76,6 +78,18 @@ describe("resolved options", () => {
     expect(() => resolveOptions({ jwtSecret: "s".repeat(32), handshake: async () => null })).toThrow(/outboundTransformer/);
     expect(() => resolveOptions({ jwtSecret: "s".repeat(32), port: 99999 as number })).toThrow(/port \(PORT\)=99999/);
     expect(() => resolveOptions({ jwtSecret: "s".repeat(32), encryptedBatchLimit: 0 })).toThrow(/encryptedBatchLimit/);
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), webhookUrls: ["https://hooks.example/in"] })).toThrow(/^Invalid configuration: WEBHOOK_SECRET is not set: expected/);
+    expect(() => resolveOptions({ jwtSecret: "s".repeat(32), webhookUrls: ["mailto:ops@example.com"], webhookSecret: "w".repeat(16) })).toThrow(/WEBHOOK_URLS/);
+  });
+
+  test("webhooks are off by default and all six events are sent when WEBHOOK_EVENTS is unset", () => {
+    const o = resolveOptions({ jwtSecret: "s".repeat(32) });
+    expect(o.webhookUrls).toEqual([]);
+    expect(o.webhookEvents).toEqual(["client.connected", "client.disconnected", "room.occupied", "room.vacated", "member.added", "member.removed"]);
+    expect([o.webhookBatchMs, o.webhookTimeoutMs, o.webhookRetryWindowS, o.webhookVacateDelayMs]).toEqual([100, 5000, 300, 3000]);
+    expect(settingsFromEnv({ WEBHOOK_URLS: "https://a.example/x, http://127.0.0.1:9000/y", WEBHOOK_EVENTS: "room.vacated" })).toEqual({
+      webhookUrls: ["https://a.example/x", "http://127.0.0.1:9000/y"], webhookEvents: ["room.vacated"],
+    });
   });
 
   test("requireEncryption (the Ignis name) means ENCRYPTION=required, and Ignis hook names are accepted", () => {

@@ -10,6 +10,7 @@ import { formatAgo, formatCount, formatPercent, formatRate } from "../format.ts"
 import { useLiveSelect, useNow, useRequest } from "../hooks.ts";
 import type { Series } from "../live/store.ts";
 import { useSession } from "../session.ts";
+import { WebhooksPanel } from "./WebhooksPanel.tsx";
 
 function Stat({ label, value, detail }: { label: string; value: string; detail?: string }) {
   return (
@@ -90,6 +91,7 @@ export function OverviewView() {
       <h3>Instances</h3>
       {instances.error && <p class="sb-alert sb-alert-error">{instances.error.message}</p>}
       <DataTable columns={instanceColumns(now)} rows={items} rowKey={(i) => i.id} loading={instances.loading} empty="No instance has reported yet." />
+      <WebhooksPanel />
     </section>
   );
 }
