@@ -71,6 +71,7 @@ async function start(args: string[]): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => sb.reloadTls()); // re-reads TLS_CERT_FILE/TLS_KEY_FILE (SPEC §16); a no-op without TLS
   await ensureDashboardBuilt(sb.log);
   await sb.listen().catch((err: unknown) => {
     throw listenError(sb, err);

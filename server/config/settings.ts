@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { WebSocketDefaults } from "../../shared/constants.ts";
 import { isValidRoomName } from "../core/room-policy.ts";
+import { isTrustProxyEntry } from "../transport/proxy.ts";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 const list = z.array(z.string().min(1));
@@ -80,6 +81,10 @@ export const SETTINGS = {
   historySize: setting("HISTORY_SIZE", "int", int(1, 100_000), "an integer from 1 to 100000", 100),
   historyTtlSeconds: setting("HISTORY_TTL_S", "int", int(1, 30 * 86_400), "seconds from 1 to 2592000", 300),
   presenceTtlMs: setting("PRESENCE_TTL_MS", "int", int(300, 600_000), "milliseconds from 300 to 600000", 15_000),
+  // SPEC §16. Readability and parsing of the two files are checked in options.ts (both or neither).
+  tlsCertFile: setting("TLS_CERT_FILE", "string", z.string().regex(/^[^\0\r\n]+$/), "the path of a PEM certificate (chain) file"),
+  tlsKeyFile: setting("TLS_KEY_FILE", "string", z.string().regex(/^[^\0\r\n]+$/), "the path of a PEM private key file"),
+  trustProxy: setting("TRUST_PROXY", "list", z.array(z.string().refine(isTrustProxyEntry)).refine((l) => !l.includes("false") || l.length === 1), "false, or a comma-separated list of proxy addresses or CIDRs (loopback allowed), such as loopback,10.0.0.0/8", []),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

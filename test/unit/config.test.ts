@@ -11,6 +11,8 @@ const BAD: Record<string, string> = {
   BACKPRESSURE_LIMIT_BYTES: "12", ENCRYPTION: "sometimes", ALLOWED_ORIGINS: "not an origin", MAX_CONNECTIONS: "-5", MAX_UNAUTHENTICATED_CONNECTIONS: "-1",
   MAX_CONNECTIONS_PER_USER: "x", RATE_LIMIT_PER_S: "1e3", LOG_LEVEL: "verbose", HISTORY_SIZE: "0", HISTORY_TTL_S: "0",
   PRESENCE_TTL_MS: "100", DEFAULT_ROOMS: "lobby,ws:internal",
+  // File checks (readable, parses, both or neither) are in test/deploy/tls.test.ts.
+  TLS_CERT_FILE: "cert\n.pem", TLS_KEY_FILE: "key\0.pem", TRUST_PROXY: "10.0.0.0/33",
 };
 
 describe("environment variables", () => {
