@@ -147,6 +147,9 @@ export class Switchboard extends LibraryFacade {
   private rootApp(): Hono {
     const http = new Hono();
     http.route("/api", this.api);
+    // Liveness for container health checks (Docker HEALTHCHECK, Kubernetes probes): an alias of
+    // GET /api/health at the conventional path, no auth.
+    http.get("/healthz", (c) => c.json({ status: "ok" as const }));
     http.get("/metrics", async (c) => {
       const who = await this.roles.resolve(bearerToken(c.req.header("authorization")));
       if (!who) return c.json(errorBody("unauthorized", "missing or invalid bearer token"), 401);
