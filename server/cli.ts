@@ -141,6 +141,7 @@ async function start(args: string[]): Promise<void> {
   // Handled from the start: a signal during start-up (dashboard build, listen, banner) must still
   // drain and exit 0, not kill the process with the default action (exit 143).
   drainOnSignals(sb);
+  process.on("SIGHUP", () => sb.reloadTls()); // re-reads TLS_CERT_FILE/TLS_KEY_FILE (SPEC §16); a no-op without TLS
   await ensureDashboardBuilt(sb.log);
   await sb.listen().catch((err: unknown) => {
     throw listenError(sb, err);

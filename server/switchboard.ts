@@ -29,6 +29,7 @@ import { createMetrics, metricsHandler } from "./metrics.ts";
 import { BunTransport, pathnameOf, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
 import { coreOptions, createHistory, createVerifier, resolveCodecFactory, resolveHooks } from "./wiring.ts";
 import { createWebhooks, type Webhooks } from "./webhooks/service.ts";
+import { readTlsFiles, type TlsMaterial } from "./config/tls.ts";
 
 /** How long shutdown waits for REST requests in flight before closing everything. */
 export const HTTP_DRAIN_MS = 5000;
@@ -60,6 +61,10 @@ export class Switchboard extends LibraryFacade {
   private readonly httpDrain = new HttpDrain();
   private ticker?: ReturnType<typeof setInterval>;
   private server?: BunServer;
+  /** Servers replaced by a TLS reload: no longer listening, but their sockets stay open until they close. */
+  private readonly retired = new Set<BunServer>();
+  /** Where `listen()` bound (the real port when 0 was asked for), for a TLS reload to bind again. */
+  private bound?: { port: number; host: string };
   private ownsServer = false;
   private stopping?: Promise<void>;
 
@@ -105,6 +110,9 @@ export class Switchboard extends LibraryFacade {
   private rootApp(): Hono {
     const http = new Hono();
     http.route("/api", this.api);
+    // Liveness for container health checks (Docker HEALTHCHECK, Kubernetes probes): an alias of
+    // GET /api/health at the conventional path, no auth.
+    http.get("/healthz", (c) => c.json({ status: "ok" as const }));
     http.get("/metrics", metricsHandler(this.metrics, this.roles));
     http.get("/admin", (c) => this.dashboard(c.req.raw));
     http.get("/admin/*", (c) => this.dashboard(c.req.raw));
@@ -172,20 +180,69 @@ export class Switchboard extends LibraryFacade {
     return response instanceof Promise ? this.httpDrain.track(response) : response;
   };
 
-  /** Starts its own `Bun.serve` on `port`/`host` (options by default). */
+  /**
+   * Starts its own `Bun.serve` on `port`/`host` (options by default), over HTTPS/WSS when
+   * TLS_CERT_FILE and TLS_KEY_FILE are set.
+   */
   async listen(overrides: { port?: number; host?: string } = {}): Promise<BunServer> {
     if (this.server) return this.server;
     await this.start();
-    this.server = Bun.serve<SocketData>({
-      port: overrides.port ?? this.options.port,
-      hostname: overrides.host ?? this.options.host,
+    // Fan-out goes to every server this instance owns, so sockets kept on a server retired by a
+    // TLS reload still receive their rooms' messages (Bun's topics are per server).
+    this.hub.attachPublisher({ publish: (topic, text) => this.publishToOwnServers(topic, text) });
+    const tls = readTlsFiles({ certFile: this.options.tlsCertFile, keyFile: this.options.tlsKeyFile });
+    this.server = this.serve(overrides.port ?? this.options.port, overrides.host ?? this.options.host, tls);
+    this.bound = { port: this.server.port ?? 0, host: overrides.host ?? this.options.host };
+    this.ownsServer = true;
+    this.log.info({ port: this.server.port, host: this.server.hostname, path: this.options.path, broker: this.broker.kind, instanceId: this.options.instanceId, tls: tls ? tls.fingerprint : false }, "listening");
+    return this.server;
+  }
+
+  private serve(port: number, hostname: string, tls: TlsMaterial | undefined): BunServer {
+    return Bun.serve<SocketData>({
+      port, hostname,
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
       fetch: (req, server) => this.fetch(req, server),
       websocket: this.websocket,
     });
-    this.hub.attachPublisher(this.server);
-    this.ownsServer = true;
-    this.log.info({ port: this.server.port, host: this.server.hostname, path: this.options.path, broker: this.broker.kind, instanceId: this.options.instanceId }, "listening");
-    return this.server;
+  }
+
+  private publishToOwnServers(topic: string, text: string): void {
+    this.server?.publish(topic, text);
+    for (const old of this.retired) old.publish(topic, text);
+  }
+
+  /**
+   * Re-reads TLS_CERT_FILE and TLS_KEY_FILE (the CLI calls this on SIGHUP). Bun cannot swap the
+   * certificate of a listening server (`server.reload()` ignores `tls`), so the listener is
+   * replaced: the old server stops accepting and keeps its open connections (they still receive
+   * every message) until they close; new connections get the new certificate. Between the two
+   * there is a moment (well under a millisecond) in which a connection attempt is refused.
+   * A bad file is logged and the certificate in use stays. Returns whether it reloaded.
+   */
+  reloadTls(): boolean {
+    const old = this.server;
+    if (!old || !this.ownsServer || this.stopping) return false;
+    let tls: TlsMaterial | undefined;
+    try {
+      tls = readTlsFiles({ certFile: this.options.tlsCertFile, keyFile: this.options.tlsKeyFile });
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, "TLS reload failed; still serving the previous certificate");
+      return false;
+    }
+    if (!tls || !this.bound) return false;
+    const { port, host } = this.bound;
+    this.retired.add(old);
+    void old.stop(false).then(() => this.retired.delete(old));
+    try {
+      this.server = this.serve(port, host, tls);
+    } catch (err) {
+      // Only if another process took the port in that moment: fail loudly (a supervisor restarts us).
+      this.log.error({ err: String(err), port }, "TLS reload: cannot listen again");
+      throw err;
+    }
+    this.log.info({ port, fingerprint: tls.fingerprint, keptConnections: old.pendingWebSockets }, "TLS certificate reloaded");
+    return true;
   }
 
   get port(): number | undefined {
@@ -208,7 +265,7 @@ export class Switchboard extends LibraryFacade {
       await this.hub.shutdown();
       if (this.server && this.ownsServer) {
         await this.httpDrain.refuseUntilQuiet();
-        await this.server.stop(true);
+        await Promise.all([this.server, ...this.retired].map((s) => s.stop(true)));
       }
       this.log.info({}, "shut down");
     })();

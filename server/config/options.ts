@@ -13,6 +13,7 @@ import type {
 } from "../core/types.ts";
 import { ConfigError, SETTINGS, validateSetting, type SettingKey } from "./settings.ts";
 import type { WebhookEventName } from "../../shared/webhooks.ts";
+import { readTlsFiles } from "./tls.ts";
 
 type SettingValues = {
   port: number; host: string; path: string; redisUrl?: string; redisClusterNodes?: string[]; instanceId: string;
@@ -30,6 +31,10 @@ type SettingValues = {
   idempotencyTtlSeconds: number;
   webhookUrls: string[]; webhookSecret?: string; webhookEvents: WebhookEventName[]; webhookBatchMs: number; webhookTimeoutMs: number;
   webhookRetryWindowS: number; webhookVacateDelayMs: number;
+  /** PEM files served for HTTPS/WSS by `listen()` (SPEC §16); both or neither. */
+  tlsCertFile?: string; tlsKeyFile?: string;
+  /** Proxies whose X-Forwarded-* headers are believed (`loopback`, addresses, CIDRs); [] = none. */
+  trustProxy: string[];
 };
 
 /** Settings (SPEC §2, camelCase), Ignis/Bun options, hooks (`Hooks` plus the encryption pair), broker, logger. */
@@ -152,6 +157,7 @@ function checkCombinations(o: ResolvedOptions): void {
   const asymmetric = o.jwtAlgorithms.some((a) => !a.startsWith("HS"));
   if (o.jwtSecret && asymmetric) throw new ConfigError(`Invalid configuration: JWT_ALGORITHMS=${JSON.stringify(o.jwtAlgorithms.join(","))}: expected only HS* algorithms with JWT_SECRET`);
   if ((o.jwtPublicKey || o.jwtJwksUrl) && symmetric) throw new ConfigError(`Invalid configuration: JWT_ALGORITHMS=${JSON.stringify(o.jwtAlgorithms.join(","))}: expected no HS* algorithm with a public key or JWKS`);
+  readTlsFiles({ certFile: o.tlsCertFile, keyFile: o.tlsKeyFile });
   if (o.heartbeatTimeout < o.heartbeatInterval) {
     throw new ConfigError(`Invalid configuration: HEARTBEAT_TIMEOUT_MS=${o.heartbeatTimeout}: expected at least HEARTBEAT_INTERVAL_MS (${o.heartbeatInterval})`);
   }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { WebSocketDefaults } from "../../shared/constants.ts";
 import { isValidRoomName } from "../core/room-policy.ts";
 import { WEBHOOK_EVENT_NAMES } from "../../shared/webhooks.ts";
+import { isTrustProxyEntry } from "../transport/proxy.ts";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 const list = z.array(z.string().min(1));
@@ -91,6 +92,10 @@ export const SETTINGS = {
   webhookTimeoutMs: setting("WEBHOOK_TIMEOUT_MS", "int", int(10, 600_000), "milliseconds from 10 to 600000", 5000),
   webhookRetryWindowS: setting("WEBHOOK_RETRY_WINDOW_S", "int", int(1, 86_400), "seconds from 1 to 86400", 300),
   webhookVacateDelayMs: setting("WEBHOOK_VACATE_DELAY_MS", "int", int(0, 3_600_000), "milliseconds from 0 to 3600000", 3000),
+  // SPEC §16. Readability and parsing of the two files are checked in options.ts (both or neither).
+  tlsCertFile: setting("TLS_CERT_FILE", "string", z.string().regex(/^[^\0\r\n]+$/), "the path of a PEM certificate (chain) file"),
+  tlsKeyFile: setting("TLS_KEY_FILE", "string", z.string().regex(/^[^\0\r\n]+$/), "the path of a PEM private key file"),
+  trustProxy: setting("TRUST_PROXY", "list", z.array(z.string().refine(isTrustProxyEntry)).refine((l) => !l.includes("false") || l.length === 1), "false, or a comma-separated list of proxy addresses or CIDRs (loopback allowed), such as loopback,10.0.0.0/8", []),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

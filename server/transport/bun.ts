@@ -11,6 +11,7 @@ import type { Connection } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Session } from "../core/session.ts";
 import type { AdminConnection, AdminSocket } from "../admin/channel.ts";
+import { clientView, createProxyTrust, isSameOrigin, type ClientView, type ProxyTrust } from "./proxy.ts";
 
 export interface SocketData {
   id: string;
@@ -46,6 +47,8 @@ export interface TransportOptions {
   closeOnBackpressureLimit: boolean;
   sendPings: boolean;
   publishToSelf: boolean;
+  /** TRUST_PROXY entries: peers whose X-Forwarded-* headers are believed (none by default). */
+  trustProxy?: string[];
 }
 
 class BunConnection implements Connection {
@@ -92,12 +95,20 @@ export class BunTransport {
   private opening = 0;
   /** Admin sockets open that have not sent their first frame (their authenticate) yet. */
   private readonly pendingAdmins = new Set<SocketData>();
+  private readonly trust: ProxyTrust | undefined;
 
   constructor(
     private readonly hub: Hub,
     private readonly options: TransportOptions,
     private readonly admin?: AdminEndpoint,
-  ) {}
+  ) {
+    this.trust = createProxyTrust(options.trustProxy);
+  }
+
+  /** The client as seen through trusted proxies (the socket's peer when none is trusted). */
+  private client(req: Request, server: BunServer): ClientView {
+    return clientView(req, server.requestIP(req)?.address ?? "", this.trust);
+  }
 
   isUpgrade(req: Request, pathname: string): boolean {
     return (pathname === this.options.path || pathname === this.admin?.path) && req.headers.get("upgrade")?.toLowerCase() === "websocket";
@@ -123,19 +134,14 @@ export class BunTransport {
   private upgradeAdmin(req: Request, server: BunServer): Response | undefined {
     if (this.hub.isShuttingDown) return plain(503, "Server shutting down");
     const origin = req.headers.get("origin");
-    if (!this.sameOrigin(req, origin) && !this.originAllowed(origin)) return plain(403, "Origin not allowed");
+    const client = this.client(req, server);
+    if (!isSameOrigin(origin, client) && !this.originAllowed(origin)) return plain(403, "Origin not allowed");
     if (this.tooManyUnauthenticated()) return plain(503, "Too many unauthenticated connections");
-    const data: SocketData = { id: randomUUID(), remoteAddress: server.requestIP(req)?.address ?? "", userAgent: req.headers.get("user-agent") ?? "", kind: "admin" };
+    const data: SocketData = { id: randomUUID(), remoteAddress: client.address, userAgent: req.headers.get("user-agent") ?? "", kind: "admin" };
     this.opening += 1;
     if (server.upgrade(req, { data })) return undefined;
     this.opening -= 1;
     return plain(500, "WebSocket upgrade failed");
-  }
-
-  /** A malformed Origin header is simply not the same origin (never an exception). */
-  private sameOrigin(req: Request, origin: string | null): boolean {
-    if (origin === null || !URL.canParse(origin)) return false;
-    return new URL(origin).host === req.headers.get("host");
   }
 
   /** Returns a response when the upgrade is refused, undefined when Bun took the socket. */
@@ -149,7 +155,7 @@ export class BunTransport {
     const data: SocketData = {
       kind: "client",
       id: randomUUID(),
-      remoteAddress: server.requestIP(req)?.address ?? "",
+      remoteAddress: this.client(req, server).address,
       userAgent: req.headers.get("user-agent") ?? "",
     };
     // Counted before the call: Bun may run `open` synchronously inside `upgrade`.

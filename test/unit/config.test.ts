@@ -13,6 +13,8 @@ const BAD: Record<string, string> = {
   PRESENCE_TTL_MS: "100", DEFAULT_ROOMS: "lobby,ws:internal", IDEMPOTENCY_TTL_S: "0",
   WEBHOOK_URLS: "https://ok.example/hook,ftp://files.example/hook", WEBHOOK_SECRET: "short", WEBHOOK_EVENTS: "client.connected,room.created",
   WEBHOOK_BATCH_MS: "-1", WEBHOOK_TIMEOUT_MS: "5", WEBHOOK_RETRY_WINDOW_S: "0", WEBHOOK_VACATE_DELAY_MS: "soon",
+  // File checks (readable, parses, both or neither) are in test/deploy/tls.test.ts.
+  TLS_CERT_FILE: "cert\n.pem", TLS_KEY_FILE: "key\0.pem", TRUST_PROXY: "10.0.0.0/33",
 };
 
 describe("environment variables", () => {
