@@ -56,7 +56,7 @@ export function createMetrics({ hub, broker, adminConnections }: MetricsSources)
   });
   const gauge = (name: string, help: string, read: () => number) =>
     new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.registry.codecMembers().size);
+  gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.registry.encryptedCount);
   gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.registry.roomCount);
   gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.registry.userCount);
   gauge("switchboard_admin_connections", "Authenticated admin channel sockets", adminConnections);

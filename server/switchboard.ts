@@ -23,6 +23,8 @@ import { ecdhCodecFactory } from "./encryption/ecdh.ts";
 import { createLogger } from "./logger.ts";
 import { BunTransport, pathnameOf, type AdminEndpoint, type BunServer, type SocketData } from "./transport/bun.ts";
 import { LibraryFacade } from "./facade.ts";
+import { SseTransport } from "./transport/sse.ts";
+import { MemoryTickets, RedisTickets } from "./transport/sse-tickets.ts";
 import { AdminChannel } from "./admin/channel.ts";
 import { toStreamEvent } from "./admin/feed.ts";
 import type { AuditLog } from "./api/audit.ts";
@@ -74,6 +76,8 @@ function resolveCodecFactory(o: ResolvedOptions): CodecFactory | undefined {
 
 /** How long shutdown waits for REST requests in flight before closing everything. */
 export const HTTP_DRAIN_MS = 5000;
+/** How long shutdown waits for ended SSE streams to be written out. */
+export const SSE_DRAIN_MS = 1000;
 
 export class Switchboard extends LibraryFacade {
   readonly options: ResolvedOptions;
@@ -93,6 +97,8 @@ export class Switchboard extends LibraryFacade {
   private readonly audit: AuditLog;
   private readonly cluster: ClusterRuntime;
   private readonly transport: BunTransport;
+  /** The Server-Sent Events transport (SPEC §15); undefined with SSE=off. */
+  private readonly sse?: SseTransport;
   private readonly http: Hono;
   private ticker?: ReturnType<typeof setInterval>;
   private server?: BunServer;
@@ -133,15 +139,25 @@ export class Switchboard extends LibraryFacade {
     cluster.forwardTo(this.adminChannel);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
+    if (options.sse === "on") this.sse = this.createSse(hub, broker, options, log);
     this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size });
     this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log });
     this.dashboard = createDashboardHandler("/admin");
     this.http = this.rootApp();
   }
 
+  private createSse(hub: Hub, broker: Broker, o: ResolvedOptions, log: Logger): SseTransport {
+    const tickets = supportsCommands(broker) ? new RedisTickets(broker) : new MemoryTickets();
+    return new SseTransport(hub, tickets, {
+      allowedOrigins: o.allowedOrigins, maxConnections: o.maxConnections, backpressureLimit: o.backpressureLimit,
+      ticketTtlMs: o.sseTicketTtlMs, keepAliveMs: o.sseKeepAliveMs, heartbeatTimeout: o.heartbeatTimeout,
+    }, log);
+  }
+
   private rootApp(): Hono {
     const http = new Hono();
     http.route("/api", this.api);
+    if (this.sse) http.route(this.options.ssePath, this.sse.app);
     http.get("/metrics", async (c) => {
       const who = await this.roles.resolve(bearerToken(c.req.header("authorization")));
       if (!who) return c.json(errorBody("unauthorized", "missing or invalid bearer token"), 401);
@@ -186,6 +202,7 @@ export class Switchboard extends LibraryFacade {
   async start(): Promise<void> {
     await this.hub.start();
     await this.cluster.start();
+    this.sse?.start();
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -247,6 +264,8 @@ export class Switchboard extends LibraryFacade {
       this.adminChannel.shutdown();
       await this.cluster.stop();
       await this.hub.shutdown();
+      // SSE streams were ended with `event: disconnect`; let those last bytes out before the hard stop.
+      await this.sse?.drain(SSE_DRAIN_MS);
       if (this.server && this.ownsServer) await this.server.stop(true);
       this.log.info({}, "shut down");
     })();

@@ -55,7 +55,7 @@ export class LocalView implements ClusterView {
     const hub = this.hub;
     const rates = this.rates.current();
     return {
-      instances: 1, connections: hub.sessions.size, authenticated: hub.authenticated.size, encrypted: hub.registry.codecMembers().size,
+      instances: 1, connections: hub.sessions.size, authenticated: hub.authenticated.size, encrypted: hub.registry.encryptedCount,
       rooms: hub.registry.roomCount, users: hub.registry.userCount, messagesInPerSec: rates.inPerSec, messagesOutPerSec: rates.outPerSec,
     };
   }

@@ -107,7 +107,7 @@ export class PresencePublisher {
     const rates = this.o.rates.current();
     return {
       id: this.o.instanceId, host: hostname(), pid: process.pid, startedAt: this.startedAt, lastSeen: Date.now(), refreshMs: this.refreshMs,
-      connections: hub.sessions.size, authenticated: hub.authenticated.size, encrypted: hub.registry.codecMembers().size,
+      connections: hub.sessions.size, authenticated: hub.authenticated.size, encrypted: hub.registry.encryptedCount,
       messagesInPerSec: rates.inPerSec, messagesOutPerSec: rates.outPerSec, shuttingDown: hub.isShuttingDown,
     };
   }

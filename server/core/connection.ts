@@ -22,6 +22,14 @@ export interface Connection {
   bufferedAmount(): number;
   readonly remoteAddress: string;
   readonly userAgent: string;
+  /** What the client record reports as its transport (`/api/clients`); absent means "ws". */
+  readonly transport?: "ws" | "sse";
+  /**
+   * SSE (issue 19): this connection cannot subscribe to runtime topics, so the hub must serve it
+   * by direct sends, as it serves encrypted sessions. Marked minimal change until direct delivery
+   * becomes a property of the session in one place (the server/core restructuring).
+   */
+  readonly directOnly?: boolean;
 }
 
 /**

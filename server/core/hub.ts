@@ -109,6 +109,7 @@ export class Hub implements SessionHost {
     const record: ClientRecord = {
       id, instanceId: this.options.instanceId, state: States.UNAUTHORIZED, rooms: new Set(), encrypted: false,
       connectedAt: now, lastActivity: now, remoteAddress: conn.remoteAddress, userAgent: conn.userAgent,
+      transport: conn.transport ?? "ws",
     };
     const session = new Session(this, conn, record);
     this.sessions.set(id, session);
@@ -202,6 +203,9 @@ export class Hub implements SessionHost {
       record.encrypted = true;
       record.encryptedAt = now;
       this.registry.markCodec(record.id);
+    } else if (session.conn.directOnly) {
+      // SSE (issue 19): no topics for this transport; served one by one like codec sessions.
+      this.registry.markTopicless(record.id);
     } else {
       session.conn.subscribe(Topics.BROADCAST);
     }

@@ -26,8 +26,13 @@ export class Registry {
    * sessions (always), and sessions still replaying a room's history (until they catch up).
    */
   private readonly directRooms = new Map<string, Set<string>>();
-  /** Authenticated clients that need per-client encoding. */
+  /** Authenticated clients served one by one: encrypted sessions and topicless transports. */
   private readonly codecClients = new Set<string>();
+  /**
+   * SSE (issue 19): the members of `codecClients` that are there because their transport cannot
+   * subscribe to topics, not because they are encrypted (kept apart for the encrypted count).
+   */
+  private readonly topicless = new Set<string>();
 
   get size(): number {
     return this.clients.size;
@@ -58,6 +63,7 @@ export class Registry {
     for (const room of record.rooms) this.dropFromRoom(id, room);
     if (record.userId !== undefined) this.unindexUser(id, record.userId);
     this.codecClients.delete(id);
+    this.topicless.delete(id);
     this.clients.delete(id);
     return record;
   }
@@ -88,6 +94,18 @@ export class Registry {
     if (!record || this.codecClients.has(id)) return;
     this.codecClients.add(id);
     for (const room of record.rooms) if (room !== id) addToIndex(this.directRooms, room, id);
+  }
+
+  /** Marks a client whose transport has no topics (SSE): served like a codec client, not encrypted. */
+  markTopicless(id: string): void {
+    if (!this.clients.has(id)) return;
+    this.topicless.add(id);
+    this.markCodec(id);
+  }
+
+  /** Encrypted sessions (the direct members that are not merely topicless). */
+  get encryptedCount(): number {
+    return this.codecClients.size - this.topicless.size;
   }
 
   isCodec(id: string): boolean {

@@ -10,7 +10,7 @@ const BAD: Record<string, string> = {
   HEARTBEAT_TIMEOUT_MS: "1.5", MAX_PAYLOAD_BYTES: "10", IDLE_TIMEOUT_S: "9999", PER_MESSAGE_DEFLATE: "maybe",
   BACKPRESSURE_LIMIT_BYTES: "12", ENCRYPTION: "sometimes", ALLOWED_ORIGINS: "not an origin", MAX_CONNECTIONS: "-5", MAX_UNAUTHENTICATED_CONNECTIONS: "-1",
   MAX_CONNECTIONS_PER_USER: "x", RATE_LIMIT_PER_S: "1e3", LOG_LEVEL: "verbose", HISTORY_SIZE: "0", HISTORY_TTL_S: "0",
-  PRESENCE_TTL_MS: "100", DEFAULT_ROOMS: "lobby,ws:internal",
+  PRESENCE_TTL_MS: "100", DEFAULT_ROOMS: "lobby,ws:internal", SSE_PATH: "sse", SSE: "maybe",
 };
 
 describe("environment variables", () => {
@@ -97,5 +97,33 @@ describe("CLI flags", () => {
     expect(() => envWithFlags(["--prot", "1"], {})).toThrow(/Invalid option "--prot"/);
     expect(() => envWithFlags(["--port"], {})).toThrow(/--port: expected a value/);
     expect(() => envWithFlags(["stray"], {})).toThrow(ConfigError);
+  });
+});
+
+describe("SSE settings", () => {
+  test("SSE_PATH defaults to /sse, SSE to on; SSE=off and a custom path are read from the environment", () => {
+    const o = resolveOptions({ nodeEnv: "development" });
+    expect([o.ssePath, o.sse, o.sseTicketTtlMs, o.sseKeepAliveMs]).toEqual(["/sse", "on", 30_000, 15_000]);
+    expect(settingsFromEnv({ SSE: "off", SSE_PATH: "/events" })).toEqual({ sse: "off", ssePath: "/events" });
+  });
+
+  for (const bad of ["/sse/", "/a b", "/x?y"]) {
+    test(`SSE_PATH=${JSON.stringify(bad)} is refused`, () => {
+      expect(() => settingsFromEnv({ SSE_PATH: bad })).toThrow(/^Invalid configuration: SSE_PATH=.*expected a path starting with \//);
+    });
+  }
+
+  for (const clash of ["/ws", "/api", "/api/stream", "/admin", "/metrics"]) {
+    test(`SSE_PATH=${clash} clashes with a route the server answers and is refused`, () => {
+      expect(() => resolveOptions({ nodeEnv: "development", ssePath: clash })).toThrow(/SSE_PATH=.*expected a path other than WS_PATH/);
+    });
+  }
+
+  test("a clashing SSE_PATH is accepted when SSE=off (nothing is mounted there)", () => {
+    expect(resolveOptions({ nodeEnv: "development", ssePath: "/api", sse: "off" }).sse).toBe("off");
+  });
+
+  test("sseTicketTtlMs must be a positive integer", () => {
+    expect(() => resolveOptions({ nodeEnv: "development", sseTicketTtlMs: 0 })).toThrow(/sseTicketTtlMs=0: expected a positive integer/);
   });
 });
