@@ -56,6 +56,11 @@ export function createMetrics({ hub, broker, adminConnections }: MetricsSources)
   });
   const gauge = (name: string, help: string, read: () => number) =>
     new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  gauge("switchboard_sse_connections", "Open Server-Sent Events streams (counted in switchboard_connections too)", () => {
+    let n = 0;
+    for (const session of hub.sessions.values()) if (session.record.transport === "sse") n += 1;
+    return n;
+  });
   gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.registry.encryptedCount);
   gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.registry.roomCount);
   gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.registry.userCount);
