@@ -76,8 +76,10 @@ function webSocketOf(given: WebSocketConstructor | undefined): WebSocketConstruc
 function sseConnectorOf(o: ClientOptions, clock: Clock): Connector {
   const rooms = o.rooms ?? [];
   if (!Array.isArray(rooms) || !rooms.every((r) => typeof r === "string" && r.length > 0)) fail("rooms must be an array of room names");
-  const fetchFn = (o.fetch ?? (globalThis as { fetch?: FetchLike }).fetch) as FetchLike | undefined;
-  if (typeof fetchFn !== "function") fail("transport \"sse\" needs fetch (Node.js 18+, Bun, browsers) or the fetch option");
+  const global = (globalThis as { fetch?: FetchLike }).fetch;
+  if (typeof (o.fetch ?? global) !== "function") fail("transport \"sse\" needs fetch (Node.js 18+, Bun, browsers) or the fetch option");
+  // Called as a plain function: a browser's fetch throws "Illegal invocation" when called as a method.
+  const fetchFn: FetchLike = (o.fetch as FetchLike | undefined) ?? ((input, init) => global!.call(globalThis, input, init));
   const browserSource = (globalThis as { document?: unknown }).document ? (globalThis as { EventSource?: EventSourceConstructor }).EventSource : undefined;
   const EventSource = o.EventSource === false ? undefined : ((o.EventSource as EventSourceConstructor | undefined) ?? browserSource);
   return sseConnector({ rooms, EventSource, fetch: fetchFn, clock, silenceMs: 45_000 });
