@@ -14,8 +14,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Browser } from "playwright-core";
 import { startRedis, type TestRedis } from "../helpers/redis.ts";
-import { api, startServer, type TestServer } from "../helpers/server.ts";
-import { launchChromium, openPage, TEST_TIMEOUT, UI_TIMEOUT, type WatchedPage } from "./harness.ts";
+import { ADMIN_TOKEN, api, startServer, type TestServer } from "../helpers/server.ts";
+import { TestSseStream } from "../helpers/sse-client.ts";
+import { ensureFreshDashboard, launchChromium, openLoggedIn, openPage, showView, TEST_TIMEOUT, UI_TIMEOUT, type WatchedPage } from "./harness.ts";
 
 setDefaultTimeout(TEST_TIMEOUT);
 
@@ -150,4 +151,21 @@ test("the SDK with transport sse uses the browser's EventSource: it receives an 
   expect(await watched.page.evaluate(() => (window as any).sources)).toBe(2);
   await watched.page.evaluate(() => (window as any).sdk.close());
   expect(watched.problems).toEqual([]);
+});
+
+test("the dashboard's Clients view shows an SSE client with an SSE transport badge beside WebSocket ones", async () => {
+  await ensureFreshDashboard();
+  const ws = await server.client({ sub: "ws-user" });
+  const sse = await TestSseStream.connect(server.http, await server.token({ sub: "sse-user" }));
+  const admin = await openLoggedIn(browser, server.http, "/admin/", ADMIN_TOKEN);
+  await showView(admin.page, "Clients");
+  const row = (id: string) => admin.page.locator(`tr[data-client-id="${id}"] [data-transport]`);
+  await row(sse.connected!.data.id).waitFor({ timeout: UI_TIMEOUT });
+  expect(await row(sse.connected!.data.id).getAttribute("data-transport")).toBe("sse");
+  expect(await row(sse.connected!.data.id).textContent()).toBe("SSE");
+  expect(await row(ws.id).getAttribute("data-transport")).toBe("ws");
+  expect(admin.problems).toEqual([]);
+  await admin.page.context().close();
+  sse.close();
+  ws.close();
 });

@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks";
 import type { ClientData } from "../../../shared/admin.ts";
 import type { ClientQuery } from "../api/client.ts";
-import { EncryptionBadge, StateBadge } from "../components/Badges.tsx";
+import { EncryptionBadge, StateBadge, TransportBadge } from "../components/Badges.tsx";
 import { Pager, usePager } from "../components/Pager.tsx";
 import { formatAgo, shortId } from "../format.ts";
 import { useLiveSelect, useNow, useRequest, useThrottled } from "../hooks.ts";
@@ -34,6 +34,9 @@ function ClientRow({ c, selected, now, onOpen }: { c: ClientData; selected: bool
       <td>{c.userId ?? <span class="sb-muted">–</span>}</td>
       <td>
         <EncryptionBadge encrypted={c.encrypted} />
+      </td>
+      <td class="sb-hide-sm">
+        <TransportBadge transport={c.transport} />
       </td>
       <td class="sb-hide-sm">
         <StateBadge state={c.state} />
@@ -76,6 +79,7 @@ export function ClientsView({ initialFilter }: { initialFilter: ClientQuery }) {
                 <th scope="col">Client</th>
                 <th scope="col">User</th>
                 <th scope="col">Encryption</th>
+                <th scope="col" class="sb-hide-sm">Transport</th>
                 <th scope="col" class="sb-hide-sm">State</th>
                 <th scope="col">Rooms</th>
                 <th scope="col" class="sb-hide-sm sb-col-extra">Instance</th>
