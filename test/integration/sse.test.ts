@@ -212,3 +212,15 @@ test("shutdown ends the stream cleanly: disconnect 1001, then the end of the res
   await sse.end();
   expect(sse.events.at(-1)).toEqual({ event: "disconnect", data: { code: 1001, reason: "Server shutting down" }, id: undefined });
 });
+
+test("with ENCRYPTION=required the plaintext stream is refused with 403 encryption_required", async () => {
+  const strict = await startServer({ encryption: "required" });
+  try {
+    const { body } = await requestTicket(strict.http, await strict.token());
+    const res = (await TestSseStream.open(strict.http, body.ticket)) as Response;
+    expect(res.status).toBe(403);
+    expect((await res.json()).error.code).toBe("encryption_required");
+  } finally {
+    await strict.stop();
+  }
+});
