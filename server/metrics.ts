@@ -91,6 +91,7 @@ export function createMetrics({ hub, broker, adminConnections, auditDropped = ()
   });
   const gauge = (name: string, help: string, read: () => number) =>
     new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  gauge("switchboard_sse_connections", "Open Server-Sent Events streams (counted in switchboard_connections too)", () => hub.directory.clients().filter((c) => c.transport === "sse").length);
   gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.counts().encrypted);
   gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.counts().rooms);
   gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.counts().users);

@@ -21,6 +21,9 @@ import { toStreamEvent } from "./cluster/stream-events.ts";
 import { resolveOptions, type ResolvedOptions, type SwitchboardOptions } from "./config/options.ts";
 import { Hub } from "./core/hub.ts";
 import type { Logger } from "./core/types.ts";
+import { supportsCommands } from "./broker/commands.ts";
+import { SseTransport } from "./transport/sse.ts";
+import { MemoryTickets, RedisTickets } from "./transport/sse-tickets.ts";
 import { createDashboardHandler } from "./dashboard/serve.ts";
 import { LibraryFacade } from "./facade.ts";
 import { HttpDrain } from "./http-drain.ts";
@@ -33,6 +36,8 @@ import { readTlsFiles, type TlsMaterial } from "./config/tls.ts";
 
 /** How long shutdown waits for REST requests in flight before closing everything. */
 export const HTTP_DRAIN_MS = 5000;
+/** How long shutdown waits for ended SSE streams to be written out. */
+export const SSE_DRAIN_MS = 1000;
 
 export class Switchboard extends LibraryFacade {
   readonly options: ResolvedOptions;
@@ -56,6 +61,8 @@ export class Switchboard extends LibraryFacade {
   /** The cluster view's runtime (presence, commands, event feed); not the hub's broker link. */
   private readonly clusterRuntime: ClusterRuntime;
   private readonly transport: BunTransport;
+  /** The Server-Sent Events transport (SPEC §15); undefined with SSE=off. */
+  private readonly sse?: SseTransport;
   private readonly http: Hono;
   /** REST requests being answered: shutdown lets them finish before closing sockets and the broker. */
   private readonly httpDrain = new HttpDrain();
@@ -98,6 +105,7 @@ export class Switchboard extends LibraryFacade {
     cluster.forwardTo(this.adminChannel);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
+    if (options.sse === "on") this.sse = this.createSse(hub, broker, options, log);
     // Webhooks (SPEC §13): built here, fed by `this.on`, started in start(), stopped in shutdown() before the cluster.
     const webhooks = (this.webhooks = createWebhooks(options, { facade: this, broker, log }));
     this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, auditDropped: () => this.audit.dropped, webhooks });
@@ -107,12 +115,21 @@ export class Switchboard extends LibraryFacade {
     this.http = this.rootApp();
   }
 
+  private createSse(hub: Hub, broker: Broker, o: ResolvedOptions, log: Logger): SseTransport {
+    const tickets = supportsCommands(broker) ? new RedisTickets(broker) : new MemoryTickets();
+    return new SseTransport(hub, tickets, {
+      allowedOrigins: o.allowedOrigins, maxConnections: o.maxConnections, backpressureLimit: o.backpressureLimit,
+      ticketTtlMs: o.sseTicketTtlMs, keepAliveMs: o.sseKeepAliveMs, heartbeatTimeout: o.heartbeatTimeout,
+    }, log);
+  }
+
   private rootApp(): Hono {
     const http = new Hono();
     http.route("/api", this.api);
     // Liveness for container health checks (Docker HEALTHCHECK, Kubernetes probes): an alias of
     // GET /api/health at the conventional path, no auth.
     http.get("/healthz", (c) => c.json({ status: "ok" as const }));
+    if (this.sse) http.route(this.options.ssePath, this.sse.app);
     http.get("/metrics", metricsHandler(this.metrics, this.roles));
     http.get("/admin", (c) => this.dashboard(c.req.raw));
     http.get("/admin/*", (c) => this.dashboard(c.req.raw));
@@ -157,6 +174,7 @@ export class Switchboard extends LibraryFacade {
     await this.hub.start();
     await this.clusterRuntime.start();
     this.webhooks?.start();
+    this.sse?.start();
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -263,6 +281,8 @@ export class Switchboard extends LibraryFacade {
       await this.clusterRuntime.stop();
       await this.audit.flush();
       await this.hub.shutdown();
+      // SSE streams were ended with `event: disconnect`; let those last bytes out before the hard stop.
+      await this.sse?.drain(SSE_DRAIN_MS);
       if (this.server && this.ownsServer) {
         await this.httpDrain.refuseUntilQuiet();
         await Promise.all([this.server, ...this.retired].map((s) => s.stop(true)));

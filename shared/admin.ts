@@ -53,6 +53,8 @@ export interface ClientData {
   remoteAddress: string;
   userAgent: string;
   metadata?: unknown;
+  /** How the client is connected: a WebSocket, or a Server-Sent Events stream (receive-only). */
+  transport: "ws" | "sse";
 }
 
 /** Events streamed cluster-wide; every one carries the instance it happened on and when. */

@@ -79,6 +79,7 @@ export const ClientItem = z.object({
   state: z.enum(["unauthorized", "authenticating", "authenticated", "disconnected"]), rooms: z.array(z.string()),
   encrypted: z.boolean(), encryptedAt: z.number().optional(), connectedAt: z.number(), lastActivity: z.number(),
   remoteAddress: z.string(), userAgent: z.string(), metadata: z.unknown().optional(),
+  transport: z.enum(["ws", "sse"]).describe("ws: a WebSocket; sse: a receive-only Server-Sent Events stream"),
 });
 export const ClientPage = z.object({ items: z.array(ClientItem), total: z.number(), nextCursor: z.string().nullable() });
 export const RoomItem = z.object({ name: z.string(), size: z.number(), history: z.boolean() });

@@ -16,7 +16,7 @@ import type { WebhookEventName } from "../../shared/webhooks.ts";
 import { readTlsFiles } from "./tls.ts";
 
 type SettingValues = {
-  port: number; host: string; path: string; redisUrl?: string; redisClusterNodes?: string[]; instanceId: string;
+  port: number; host: string; path: string; ssePath: string; sse: "on" | "off"; redisUrl?: string; redisClusterNodes?: string[]; instanceId: string;
   jwtSecret?: string; jwtPublicKey?: string; jwtJwksUrl?: string; jwtIssuer?: string; jwtAudience?: string; jwtAlgorithms: string[];
   adminToken?: string; viewerToken?: string; emitToken?: string;
   authTimeout: number; heartbeatInterval: number; heartbeatTimeout: number; maxPayloadLength: number; idleTimeout: number;
@@ -57,6 +57,10 @@ export interface SwitchboardOptions extends Partial<SettingValues>, Hooks {
    * @default false
    */
   closeOnBackpressureLimit?: boolean;
+  /** SSE: how long a ticket from `POST <SSE_PATH>/ticket` stays redeemable. @default 30000 */
+  sseTicketTtlMs?: number;
+  /** SSE: interval of the keep-alive comment (capped at half of HEARTBEAT_TIMEOUT_MS). @default 15000 */
+  sseKeepAliveMs?: number;
   /** Admin channel: events per second above which it streams aggregated counts. @default 200 */
   adminAggregateAbove?: number;
   /** Admin channel: per-socket send buffer above which stream frames are dropped. @default 1 MiB */
@@ -99,6 +103,8 @@ export interface ResolvedOptions extends SettingValues {
   sendPings: boolean;
   publishToSelf: boolean;
   closeOnBackpressureLimit: boolean;
+  sseTicketTtlMs: number;
+  sseKeepAliveMs: number;
   adminAggregateAbove: number;
   adminBufferLimit: number;
   production: boolean;
@@ -161,6 +167,7 @@ function checkCombinations(o: ResolvedOptions): void {
   if (o.heartbeatTimeout < o.heartbeatInterval) {
     throw new ConfigError(`Invalid configuration: HEARTBEAT_TIMEOUT_MS=${o.heartbeatTimeout}: expected at least HEARTBEAT_INTERVAL_MS (${o.heartbeatInterval})`);
   }
+  checkSsePath(o);
   if (o.hooks.handshake && !o.hooks.outboundTransformer) {
     throw new ConfigError("Invalid options: a custom handshake needs an outboundTransformer (otherwise encrypted clients would receive nothing or plaintext)");
   }
@@ -173,6 +180,16 @@ function checkCombinations(o: ResolvedOptions): void {
   if (o.encryption === "off" && o.hooks.handshake) {
     throw new ConfigError('Invalid options: a handshake hook is given but ENCRYPTION is "off", so it would never run');
   }
+}
+
+/** Paths the server answers itself; the SSE stream and its ticket route must not shadow them. */
+const RESERVED_PREFIXES = ["/api", "/admin", "/metrics"];
+
+function checkSsePath(o: ResolvedOptions): void {
+  if (o.sse === "off") return;
+  const p = o.ssePath;
+  const clash = p === o.path || `${p}/ticket` === o.path || RESERVED_PREFIXES.some((r) => p === r || p.startsWith(`${r}/`));
+  if (clash) throw new ConfigError(`Invalid configuration: SSE_PATH=${JSON.stringify(p)}: expected a path other than WS_PATH (${o.path}), /api, /admin and /metrics`);
 }
 
 /**
@@ -210,6 +227,8 @@ export function resolveOptions(input: SwitchboardOptions = {}): ResolvedOptions 
     sendPings: bool("sendPings", input.sendPings, true),
     publishToSelf: bool("publishToSelf", input.publishToSelf, false),
     closeOnBackpressureLimit: bool("closeOnBackpressureLimit", input.closeOnBackpressureLimit, false),
+    sseTicketTtlMs: positiveInt("sseTicketTtlMs", input.sseTicketTtlMs, 30_000),
+    sseKeepAliveMs: positiveInt("sseKeepAliveMs", input.sseKeepAliveMs, 15_000),
     adminAggregateAbove: positiveInt("adminAggregateAbove", input.adminAggregateAbove, 200),
     adminBufferLimit: positiveInt("adminBufferLimit", input.adminBufferLimit, 1024 * 1024),
     production: nodeEnv === "production",

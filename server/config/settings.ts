@@ -49,6 +49,8 @@ export const SETTINGS = {
   port: setting("PORT", "int", int(0, 65535), "an integer from 0 to 65535 (0 = any free port)", 3000),
   host: setting("HOST", "string", z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/), "a bind address such as 0.0.0.0, 127.0.0.1, :: or a host name", "0.0.0.0"),
   path: setting("WS_PATH", "string", z.string().regex(/^\/\S*$/), "a path starting with /", WebSocketDefaults.PATH),
+  ssePath: setting("SSE_PATH", "string", z.string().regex(/^\/[^\s?#]*[^\s?#/]$/), "a path starting with / (not ending with /)", "/sse"),
+  sse: setting("SSE", "string", z.enum(["on", "off"]), "on or off", "on"),
   redisUrl: setting("REDIS_URL", "string", z.string().regex(/^rediss?:\/\/\S+$/), "a redis:// or rediss:// URL"),
   redisClusterNodes: setting("REDIS_CLUSTER_NODES", "list", z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/)).min(1), "a comma-separated list of host:port"),
   instanceId: setting("INSTANCE_ID", "string", z.string().regex(/^[\w.:@-]{1,128}$/).refine((v) => v !== "emitter"), "1-128 characters of letters, digits and ._:@- (not \"emitter\")"),

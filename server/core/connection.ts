@@ -27,6 +27,8 @@ export interface Connection {
   bufferedAmount(): number;
   readonly remoteAddress: string;
   readonly userAgent: string;
+  /** What the client record reports as its transport (`/api/clients`); absent means "ws". */
+  readonly transport?: "ws" | "sse";
 }
 
 /**

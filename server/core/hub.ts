@@ -161,6 +161,7 @@ export class Hub implements SessionHost, FlowContext {
     const record: ClientRecord = {
       id, instanceId: this.options.instanceId, state: States.UNAUTHORIZED, rooms: new Set(), encrypted: false,
       connectedAt: now, lastActivity: now, remoteAddress: conn.remoteAddress, userAgent: conn.userAgent,
+      transport: conn.transport ?? "ws",
     };
     const session = new Session(this, conn, record);
     this.sessions.set(id, session);

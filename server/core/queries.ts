@@ -31,6 +31,7 @@ export function toClientInfo(r: ClientRecord): ClientInfo {
   return {
     id: r.id, userId: r.userId, instanceId: r.instanceId, state: r.state, rooms, encrypted: r.encrypted, encryptedAt: r.encryptedAt,
     connectedAt: r.connectedAt, lastActivity: r.lastActivity, remoteAddress: r.remoteAddress, userAgent: r.userAgent, metadata: r.metadata,
+    transport: r.transport,
   };
 }
 

@@ -16,10 +16,11 @@ import { CloseCodes, describeCloseCode } from "../close-codes.ts";
 import { SwitchboardEvents, WebSocketEvents as Events } from "../constants.ts";
 import type { AckData, ConnectedData, HeartbeatReply, JoinResult, LeaveResult } from "../protocol.ts";
 import { backoffDelay } from "./backoff.ts";
-import { Connection, type ConnectionHandlers } from "./connection.ts";
+import type { ClientConnection, ConnectionHandlers } from "./connection.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { Listeners } from "./listeners.ts";
 import { ConnectWaiters, PendingRequests } from "./requests.ts";
+import { assertCanSend } from "./sse.ts";
 import { decodeJwtExp, TokenSource } from "./token.ts";
 import { resolveClientOptions, type ResolvedClientOptions } from "./options.ts";
 import {
@@ -41,7 +42,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   private readonly requests: PendingRequests;
   private readonly heartbeat: Heartbeat;
   private readonly wanted = new Set<string>();
-  private conn?: Connection;
+  private conn?: ClientConnection;
   private current: ClientState = "idle";
   private session?: ConnectedData;
   private stopped = false;
@@ -155,6 +156,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
 
   /** Joins rooms (kept across reconnects); resolves with the server's `{joined, denied}`. */
   async join(rooms: string | string[]): Promise<JoinResult> {
+    assertCanSend(this.o.transport, Events.JOIN);
     const list = toList(rooms);
     for (const room of list) this.wanted.add(room);
     const result = await this.resend<JoinResult>(Events.JOIN, { rooms: list });
@@ -164,6 +166,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   }
 
   async leave(rooms: string | string[]): Promise<LeaveResult> {
+    assertCanSend(this.o.transport, Events.LEAVE);
     const list = toList(rooms);
     for (const room of list) this.wanted.delete(room);
     for (const plugin of this.o.plugins) plugin.left?.(list);
@@ -172,6 +175,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
 
   /** A custom event with an ack: resolves with what the server's `onMessage` returned. */
   async request<R = unknown>(event: string, data?: unknown, options: { timeoutMs?: number } = {}): Promise<R> {
+    assertCanSend(this.o.transport, event);
     const timeoutMs = options.timeoutMs ?? this.o.requestTimeoutMs;
     const started = this.o.clock.now();
     await this.whenConnected(timeoutMs);
@@ -216,10 +220,10 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
       return;
     }
     if (generation !== this.generation) return;
-    let conn: Connection | undefined;
+    let conn: ClientConnection | undefined;
     const handlers = this.handlersFor(() => conn);
     try {
-      conn = new Connection({ url, WebSocket: this.o.WebSocket, encryption: this.o.encryption, auth }, handlers);
+      conn = this.o.openConnection(url, auth, handlers);
     } catch (err) {
       return this.lost(ABNORMAL, `Cannot open ${url}: ${(err as Error).message}`);
     }
@@ -237,9 +241,10 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   }
 
   /** Handlers that ignore a connection once it is no longer the current one. */
-  private handlersFor(conn: () => Connection | undefined): ConnectionHandlers {
+  private handlersFor(conn: () => ClientConnection | undefined): ConnectionHandlers {
     const live = () => this.conn !== undefined && this.conn === conn();
     return {
+      names: this.listeners,
       opened: () => live() && this.setState("authenticating"),
       connected: (data) => live() && this.onConnected(data),
       frame: (frame) => live() && this.onFrame(frame),
@@ -374,7 +379,7 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
   private scheduleRefresh(token: string): void {
     this.o.clock.clearTimeout(this.timers.refresh);
     const exp = decodeJwtExp(token);
-    if (!this.tokens.renewable || exp === undefined) return;
+    if (!this.tokens.renewable || exp === undefined || this.o.transport === "sse") return; // SSE: 4009, then a fresh ticket
     const remaining = exp - this.serverNow();
     const delay = Math.max(0, remaining - Math.min(this.o.refreshMarginMs, remaining / 4));
     // A refused refresh is not retried: the server closes 4009 at `exp` and the reconnect fetches a new token.

@@ -23,6 +23,22 @@ import type { EncryptionPreference, ServerFrame, WebSocketConstructor, WebSocket
 export const PROTOCOL_ERROR = { code: 1002, reason: "Protocol error" } as const;
 const OPEN = 1;
 
+/** One connection attempt as the client drives it: the WebSocket one below, or the SSE one (sse.ts). */
+export interface ClientConnection {
+  readonly encrypted: boolean;
+  /** False when nothing was sent (not open, or a receive-only transport). */
+  send(frame: PlainFrame): boolean;
+  /** Ends the attempt and reports `closed(code, reason)` right away. */
+  abort(code: number, reason: string): void;
+}
+
+/** The event names the application has handlers for (an EventSource must subscribe by name). */
+export interface EventNames {
+  names(): Iterable<string>;
+  /** Calls `fn` with each name that gets its first handler from now on; returns the unsubscribe. */
+  watch(fn: (name: string) => void): () => void;
+}
+
 export interface ConnectionHandlers {
   /** The socket is open and `authenticate` is about to go out. */
   opened(): void;
@@ -31,6 +47,7 @@ export interface ConnectionHandlers {
   /** Every later frame (and `error`/`ack` frames before `connected`), decoded. */
   frame(frame: ServerFrame): void;
   closed(code: number, reason: string): void;
+  names?: EventNames;
 }
 
 export interface ConnectionSetup {
@@ -41,7 +58,7 @@ export interface ConnectionSetup {
   auth: Record<string, unknown>;
 }
 
-export class Connection {
+export class Connection implements ClientConnection {
   private readonly ws: WebSocketLike;
   private readonly keys?: Promise<ClientKeys | undefined>;
   private session?: ClientSession;

@@ -91,8 +91,23 @@ export interface ClientPlugin {
 }
 
 export interface ClientOptions {
-  /** `ws://…/ws` or `wss://…/ws`; with several, each new attempt moves to the next one. */
+  /**
+   * `ws://…/ws` or `wss://…/ws`; with `transport: "sse"`, the SSE path (`https://…/sse`). With
+   * several, each new attempt moves to the next one.
+   */
   url: string | string[];
+  /**
+   * `sse`: receive-only Server-Sent Events (`join`, `leave` and `request` reject with
+   * `receive_only`; ask for rooms with `rooms`). Uses EventSource in browsers, fetch elsewhere.
+   * @default "ws"
+   */
+  transport?: "ws" | "sse";
+  /** SSE: the rooms to join on every (re)connect, under the server's room policy. */
+  rooms?: string[];
+  /** SSE: the EventSource to use (a browser's by default; `false` reads with fetch instead). */
+  EventSource?: (new (url: string) => { readonly readyState: number; addEventListener(type: string, listener: (ev: any) => void): void; close(): void }) | false;
+  /** SSE: the fetch for tickets (and streams without EventSource). @default globalThis.fetch */
+  fetch?: (input: string, init?: any) => Promise<Response>;
   token: TokenInput;
   /** @default "auto" */
   encryption?: EncryptionPreference;
@@ -167,6 +182,8 @@ export class SwitchboardError extends Error {
 }
 
 export const LocalErrorCodes = Object.freeze({
+  /** `join`/`leave`/`request` on the receive-only SSE transport. */
+  RECEIVE_ONLY: "receive_only",
   TIMEOUT: "timeout",
   DISCONNECTED: "disconnected",
   CLOSED: "closed",

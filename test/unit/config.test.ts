@@ -15,6 +15,7 @@ const BAD: Record<string, string> = {
   WEBHOOK_BATCH_MS: "-1", WEBHOOK_TIMEOUT_MS: "5", WEBHOOK_RETRY_WINDOW_S: "0", WEBHOOK_VACATE_DELAY_MS: "soon",
   // File checks (readable, parses, both or neither) are in test/deploy/tls.test.ts.
   TLS_CERT_FILE: "cert\n.pem", TLS_KEY_FILE: "key\0.pem", TRUST_PROXY: "10.0.0.0/33",
+  SSE_PATH: "sse", SSE: "maybe",
 };
 
 describe("environment variables", () => {
@@ -113,5 +114,33 @@ describe("CLI flags", () => {
     expect(() => envWithFlags(["--prot", "1"], {})).toThrow(/Invalid option "--prot"/);
     expect(() => envWithFlags(["--port"], {})).toThrow(/--port: expected a value/);
     expect(() => envWithFlags(["stray"], {})).toThrow(ConfigError);
+  });
+});
+
+describe("SSE settings", () => {
+  test("SSE_PATH defaults to /sse, SSE to on; SSE=off and a custom path are read from the environment", () => {
+    const o = resolveOptions({ nodeEnv: "development" });
+    expect([o.ssePath, o.sse, o.sseTicketTtlMs, o.sseKeepAliveMs]).toEqual(["/sse", "on", 30_000, 15_000]);
+    expect(settingsFromEnv({ SSE: "off", SSE_PATH: "/events" })).toEqual({ sse: "off", ssePath: "/events" });
+  });
+
+  for (const bad of ["/sse/", "/a b", "/x?y"]) {
+    test(`SSE_PATH=${JSON.stringify(bad)} is refused`, () => {
+      expect(() => settingsFromEnv({ SSE_PATH: bad })).toThrow(/^Invalid configuration: SSE_PATH=.*expected a path starting with \//);
+    });
+  }
+
+  for (const clash of ["/ws", "/api", "/api/stream", "/admin", "/metrics"]) {
+    test(`SSE_PATH=${clash} clashes with a route the server answers and is refused`, () => {
+      expect(() => resolveOptions({ nodeEnv: "development", ssePath: clash })).toThrow(/SSE_PATH=.*expected a path other than WS_PATH/);
+    });
+  }
+
+  test("a clashing SSE_PATH is accepted when SSE=off (nothing is mounted there)", () => {
+    expect(resolveOptions({ nodeEnv: "development", ssePath: "/api", sse: "off" }).sse).toBe("off");
+  });
+
+  test("sseTicketTtlMs must be a positive integer", () => {
+    expect(() => resolveOptions({ nodeEnv: "development", sseTicketTtlMs: 0 })).toThrow(/sseTicketTtlMs=0: expected a positive integer/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * @module dashboard/components/Badges
- * The encryption badge (icon and word, never colour alone) and the client state badge.
+ * The encryption badge (icon and word, never colour alone), the client state badge and the
+ * transport badge (WebSocket or receive-only SSE stream).
  */
 
 function LockIcon({ open }: { open: boolean }) {
@@ -24,4 +25,14 @@ export function EncryptionBadge({ encrypted }: { encrypted: boolean }) {
 export function StateBadge({ state }: { state: string }) {
   const kind = state === "authenticated" ? "sb-badge-neutral" : state === "disconnected" ? "sb-badge-bad" : "sb-badge-warn";
   return <span class={`sb-badge ${kind}`}>{state}</span>;
+}
+
+/** `ws` or `sse` (a receive-only Server-Sent Events stream); older servers report none: WebSocket. */
+export function TransportBadge({ transport }: { transport?: "ws" | "sse" }) {
+  const sse = transport === "sse";
+  return (
+    <span class="sb-badge sb-badge-neutral" data-transport={sse ? "sse" : "ws"} title={sse ? "Server-Sent Events (receive-only)" : "WebSocket"}>
+      {sse ? "SSE" : "WS"}
+    </span>
+  );
 }

@@ -6,7 +6,7 @@
  */
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { ClientData } from "../../../shared/admin.ts";
-import { EncryptionBadge, StateBadge } from "../components/Badges.tsx";
+import { EncryptionBadge, StateBadge, TransportBadge } from "../components/Badges.tsx";
 import { formatDateTime } from "../format.ts";
 import { useLiveSelect, useRequest, useThrottled } from "../hooks.ts";
 import { useSession } from "../session.ts";
@@ -46,6 +46,10 @@ function Identity({ c }: { c: ClientData }) {
       <dd>
         <EncryptionBadge encrypted={c.encrypted} />
         {c.encryptedAt ? <span class="sb-muted"> since {formatDateTime(c.encryptedAt)}</span> : null}
+      </dd>
+      <dt>Transport</dt>
+      <dd>
+        <TransportBadge transport={c.transport} />
       </dd>
       <dt>State</dt>
       <dd>

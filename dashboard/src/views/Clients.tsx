@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks";
 import type { ClientData } from "../../../shared/admin.ts";
 import type { ClientQuery } from "../api/client.ts";
-import { EncryptionBadge, StateBadge } from "../components/Badges.tsx";
+import { EncryptionBadge, StateBadge, TransportBadge } from "../components/Badges.tsx";
 import { DataTable, type Column } from "../components/DataTable.tsx";
 import { Pager, usePager } from "../components/Pager.tsx";
 import { formatAgo, shortId } from "../format.ts";
@@ -36,6 +36,7 @@ function clientColumns(now: number, onOpen: (id: string) => void): Column<Client
     },
     { header: "User", cell: (c) => c.userId ?? <span class="sb-muted">–</span> },
     { header: "Encryption", cell: (c) => <EncryptionBadge encrypted={c.encrypted} /> },
+    { header: "Transport", class: "sb-hide-sm", cell: (c) => <TransportBadge transport={c.transport} /> },
     { header: "State", class: "sb-hide-sm", cell: (c) => <StateBadge state={c.state} /> },
     { header: "Rooms", cell: (c) => <Rooms rooms={c.rooms} /> },
     { header: "Instance", class: "sb-hide-sm sb-col-extra sb-mono", cell: (c) => c.instanceId },
