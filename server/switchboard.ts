@@ -33,6 +33,8 @@ import { createMetrics } from "./metrics.ts";
 import { ADMIN_WS_PATH } from "../shared/admin.ts";
 import type { Registry as PromRegistry } from "prom-client";
 import { createDashboardHandler } from "./dashboard/serve.ts";
+import { createPresence, type Presence } from "./presence/setup.ts";
+import { PresenceEvents } from "../shared/presence.ts";
 
 function createVerifier(o: ResolvedOptions): JwtVerifier | undefined {
   try {
@@ -93,6 +95,8 @@ export class Switchboard extends LibraryFacade {
   private readonly audit: AuditLog;
   private readonly cluster: ClusterRuntime;
   private readonly transport: BunTransport;
+  /** Presence rooms (SPEC §12); undefined without PRESENCE_ROOMS. */
+  private readonly presence?: Presence;
   private readonly http: Hono;
   private ticker?: ReturnType<typeof setInterval>;
   private server?: BunServer;
@@ -131,6 +135,7 @@ export class Switchboard extends LibraryFacade {
       view: this.view, roles: this.roles, log, aggregateAbove: options.adminAggregateAbove, bufferLimit: options.adminBufferLimit, authTimeoutMs: options.authTimeout, onActive,
     });
     cluster.forwardTo(this.adminChannel);
+    this.presence = this.wirePresence(options, broker);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
     this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size });
@@ -154,6 +159,28 @@ export class Switchboard extends LibraryFacade {
     return http;
   }
 
+  /** Presence hooks into the hub at two points only: its lifecycle events and one request event. */
+  private wirePresence(options: ResolvedOptions, broker: Broker): Presence | undefined {
+    const hub = this.hub;
+    const presence = createPresence(options, broker, {
+      instanceId: options.instanceId,
+      client: (id) => {
+        const record = hub.registry.get(id);
+        return record && { userId: record.userId, info: record.info, rooms: record.rooms, open: record.state !== "disconnected" };
+      },
+      emit: (target, event, data) => hub.emit(target, event, data),
+      on: (listener) => hub.events.on(listener),
+      instances: () => this.view.instances(),
+      log: this.log,
+    });
+    if (!presence) return undefined;
+    hub.requests.set(PresenceEvents.REQUEST, presence.request);
+    broker.onHealth((up) => {
+      if (up) void presence.service.restore();
+    });
+    return presence;
+  }
+
   private adminEndpoint(): AdminEndpoint {
     const channel = this.adminChannel;
     return {
@@ -174,6 +201,7 @@ export class Switchboard extends LibraryFacade {
         return recipients;
       },
       readiness: () => ({ kind: this.broker.kind, connected: this.broker.connected }),
+      presence: async (room, page) => this.presence?.page(room, page),
       history: async (room, limit) => {
         const store = this.hub.history;
         if (!store || !this.hub.isHistoryRoom(room)) return undefined;
@@ -186,6 +214,7 @@ export class Switchboard extends LibraryFacade {
   async start(): Promise<void> {
     await this.hub.start();
     await this.cluster.start();
+    this.presence?.service.start();
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -245,6 +274,9 @@ export class Switchboard extends LibraryFacade {
       clearInterval(this.ticker);
       if (this.server && this.ownsServer) await this.drainHttp(this.server);
       this.adminChannel.shutdown();
+      // Presence stops listening first: this instance's members stay in Redis for the survivors'
+      // sweep, so clients that reconnect elsewhere within the grace produce no leave/join.
+      this.presence?.service.stop();
       await this.cluster.stop();
       await this.hub.shutdown();
       if (this.server && this.ownsServer) await this.server.stop(true);

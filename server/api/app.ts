@@ -27,6 +27,8 @@ export interface ApiBackend {
   readiness(): { kind: string; connected: boolean };
   /** The newest kept messages of a history room; undefined when the room keeps no history. */
   history(room: string, limit: number): Promise<{ seq: number; frames: unknown[] } | undefined>;
+  /** A page of a presence room's roster; undefined when the room is not a presence room. */
+  presence(room: string, page: { limit: number; cursor?: string }): Promise<{ members: unknown[]; total: number; nextCursor?: string } | undefined>;
 }
 
 export interface ApiOptions {

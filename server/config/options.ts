@@ -25,6 +25,12 @@ type SettingValues = {
   logLevel: "debug" | "info" | "warn" | "error"; historyRooms: string[]; historySize: number; historyTtlSeconds: number;
   /** Lifetime of an instance's presence records in Redis (refreshed every third of it). */
   presenceTtlMs: number;
+  /** Presence rooms (SPEC §12): patterns as in ALLOWED_ROOMS. */
+  presenceRooms: string[];
+  /** A disconnect's presence:leave waits this long for the same user to come back. */
+  presenceLeaveGraceMs: number;
+  /** Above this many members a presence room stops sending join/leave events. */
+  presenceMaxMembers: number;
 };
 
 /** Settings (SPEC §2, camelCase), Ignis/Bun options, hooks (`Hooks` plus the encryption pair), broker, logger. */

@@ -80,6 +80,9 @@ export const SETTINGS = {
   historySize: setting("HISTORY_SIZE", "int", int(1, 100_000), "an integer from 1 to 100000", 100),
   historyTtlSeconds: setting("HISTORY_TTL_S", "int", int(1, 30 * 86_400), "seconds from 1 to 2592000", 300),
   presenceTtlMs: setting("PRESENCE_TTL_MS", "int", int(300, 600_000), "milliseconds from 300 to 600000", 15_000),
+  presenceRooms: setting("PRESENCE_ROOMS", "list", list, "a comma-separated list of room patterns", []),
+  presenceLeaveGraceMs: setting("PRESENCE_LEAVE_GRACE_MS", "int", int(0, 600_000), "milliseconds from 0 to 600000", 2000),
+  presenceMaxMembers: setting("PRESENCE_MAX_MEMBERS", "int", int(1, 10_000_000), "an integer from 1 to 10000000", 10_000),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

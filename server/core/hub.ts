@@ -26,7 +26,7 @@ import { Session, type SessionHost } from "./session.ts";
 import { HubStats } from "./stats.ts";
 import { SLOW_CONSUMER_CHECK_MS, SlowConsumerPolicy } from "./slow-consumers.ts";
 import type { Target } from "./target.ts";
-import { silentLogger, type AuthResult, type CodecFactory, type CoreOptions, type HandshakeResult, type Hooks, type Logger } from "./types.ts";
+import { silentLogger, type RequestHandler, type AuthResult, type CodecFactory, type CoreOptions, type HandshakeResult, type Hooks, type Logger } from "./types.ts";
 
 export interface HubDeps {
   hooks?: Hooks;
@@ -44,6 +44,8 @@ export class Hub implements SessionHost {
   readonly sessions = new Map<string, Session>();
   readonly authenticated = new Set<string>();
   readonly events: HubEvents;
+  /** Built-in request events served by server modules (e.g. `presence`), before `onMessage`. */
+  readonly requests = new Map<string, RequestHandler>();
   readonly stats = new HubStats();
   readonly fanout: Fanout;
   readonly encoder: OrderedEncoder;
@@ -196,6 +198,7 @@ export class Hub implements SessionHost {
     const now = this.clock.now();
     record.state = States.AUTHENTICATED;
     record.metadata = result.metadata;
+    if (result.info !== undefined) record.info = result.info;
     session.grantedRooms = result.rooms;
     if (result.userId !== undefined) this.registry.indexUser(record.id, result.userId);
     if (handshake) {

@@ -9,6 +9,7 @@ import type { InboundFrame } from "../../shared/protocol.ts";
 import type { Hub } from "./hub.ts";
 import { matchesAny, partitionRoomNames } from "./room-policy.ts";
 import type { Session } from "./session.ts";
+import { RequestError, type RequestHandler } from "./types.ts";
 
 /**
  * Joins the allowed rooms and acks `{joined, denied, seq?}`. For a history room the ack's
@@ -90,10 +91,12 @@ export function leaveRooms(hub: Hub, session: Session, requested: string[], fram
   session.ack(frameId, { left });
 }
 
-/** Custom events go to the `onMessage` hook; its return value is the ack's result. */
+/** Built-in request events (registered with `hub.requests`) first; other custom events go to the `onMessage` hook, whose return value is the ack's result. */
 export function handleCustom(hub: Hub, session: Session, message: InboundFrame & Record<string, unknown>): void {
-  const hook = hub.hooks.onMessage;
   const frameId = message.id;
+  const handler = hub.requests.get(message.event);
+  if (handler) return handleRequest(hub, session, handler, message);
+  const hook = hub.hooks.onMessage;
   if (!hook) {
     session.nack(frameId, AckErrorCodes.NO_HANDLER, `no handler for event "${message.event}"`);
     return;
@@ -108,6 +111,23 @@ export function handleCustom(hub: Hub, session: Session, message: InboundFrame &
       (err: unknown) => {
         hub.log.warn({ clientId, event: message.event, err: String(err) }, "onMessage hook failed");
         if (session.isOpen) session.nack(frameId, AckErrorCodes.HANDLER_ERROR, err instanceof Error ? err.message : String(err));
+      },
+    );
+}
+
+function handleRequest(hub: Hub, session: Session, handler: RequestHandler, message: InboundFrame & Record<string, unknown>): void {
+  const { id: clientId, userId, rooms } = session.record;
+  Promise.resolve()
+    .then(() => handler({ clientId, userId, rooms, data: message.data }))
+    .then(
+      (result) => {
+        if (session.isOpen) session.ack(message.id, result);
+      },
+      (err: unknown) => {
+        if (!session.isOpen) return;
+        if (err instanceof RequestError) return session.nack(message.id, err.code, err.message);
+        hub.log.warn({ clientId, event: message.event, err: String(err) }, "request handler failed");
+        session.nack(message.id, AckErrorCodes.HANDLER_ERROR, err instanceof Error ? err.message : String(err));
       },
     );
 }
