@@ -66,7 +66,8 @@ function parseInfo(text: string | undefined): Record<string, unknown> | undefine
 }
 
 function toMember(stored: StoredMember): PresenceMember {
-  const out: PresenceMember = { clientIds: Object.keys(stored.c ?? {}) };
+  // Sorted: Lua tables keep no order, and a stable list is easier to render and compare.
+  const out: PresenceMember = { clientIds: Object.keys(stored.c ?? {}).sort() };
   if (stored.u !== undefined) out.userId = stored.u;
   const info = parseInfo(stored.i);
   if (info !== undefined) out.info = info;

@@ -128,7 +128,7 @@ export class MemoryPresenceStore implements PresenceStore {
 }
 
 function toMember(m: StoredMember): PresenceMember {
-  const out: PresenceMember = { clientIds: [...m.clients.keys()] };
+  const out: PresenceMember = { clientIds: [...m.clients.keys()].sort() };
   if (m.userId !== undefined) out.userId = m.userId;
   if (m.info !== undefined) out.info = m.info;
   return out;
