@@ -23,8 +23,9 @@ import { fanout } from "./scenarios/fanout.ts";
 import { memory } from "./scenarios/memory.ts";
 import { scale } from "./scenarios/scale.ts";
 import { connectionStorm } from "./scenarios/storm.ts";
+import { presence } from "./scenarios/presence.ts";
 
-const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale };
+const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale, presence };
 const RESULTS = join(import.meta.dir, "results");
 
 const USAGE = `usage: npm run bench [-- --quick] [-- --scenario ${Object.keys(SCENARIOS).join(",")}]
