@@ -25,7 +25,8 @@ import { scale } from "./scenarios/scale.ts";
 import { connectionStorm } from "./scenarios/storm.ts";
 import { sse } from "./scenarios/sse.ts";
 
-const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale, sse };
+const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale, sse, presence };
+import { presence } from "./scenarios/presence.ts";
 const RESULTS = join(import.meta.dir, "results");
 
 const USAGE = `usage: npm run bench [-- --quick] [-- --scenario ${Object.keys(SCENARIOS).join(",")}]

@@ -139,9 +139,11 @@ class Worker implements FrameSink {
     for (const c of live) c.heartbeatAt = 0;
   }
 
-  async close(): Promise<{ closed: number }> {
-    const clients = this.clients;
-    this.clients = [];
+  /** Closes the oldest `count` connections (all when absent) and waits until they are gone. */
+  async close(count?: number): Promise<{ closed: number }> {
+    const n = count === undefined ? this.clients.length : Math.min(count, this.clients.length);
+    const clients = this.clients.slice(0, n);
+    this.clients = this.clients.slice(n);
     for (const c of clients) c.close();
     const until = now() + 5000;
     while (now() < until && clients.some((c) => !c.gone)) await Bun.sleep(10);
@@ -162,7 +164,7 @@ async function handle(req: WorkerRequest): Promise<WorkerReply["result"]> {
     case "heartbeats":
       return worker.heartbeats(req);
     case "close":
-      return worker.close();
+      return worker.close(req.count);
     case "exit":
       setTimeout(() => process.exit(0), 10);
       return { closed: 0 };

@@ -33,6 +33,8 @@ import { BunTransport, pathnameOf, type AdminEndpoint, type BunServer, type Sock
 import { coreOptions, createHistory, createVerifier, resolveCodecFactory, resolveHooks } from "./wiring.ts";
 import { createWebhooks, type Webhooks } from "./webhooks/service.ts";
 import { readTlsFiles, type TlsMaterial } from "./config/tls.ts";
+import { createPresence, type Presence } from "./presence/setup.ts";
+import { PresenceEvents } from "../shared/presence.ts";
 
 /** How long shutdown waits for REST requests in flight before closing everything. */
 export const HTTP_DRAIN_MS = 5000;
@@ -63,6 +65,8 @@ export class Switchboard extends LibraryFacade {
   private readonly transport: BunTransport;
   /** The Server-Sent Events transport (SPEC §15); undefined with SSE=off. */
   private readonly sse?: SseTransport;
+  /** Presence rooms (SPEC §12); undefined without PRESENCE_ROOMS. */
+  private readonly presence?: Presence;
   private readonly http: Hono;
   /** REST requests being answered: shutdown lets them finish before closing sockets and the broker. */
   private readonly httpDrain = new HttpDrain();
@@ -103,6 +107,7 @@ export class Switchboard extends LibraryFacade {
       view: this.view, roles: this.roles, log, aggregateAbove: options.adminAggregateAbove, bufferLimit: options.adminBufferLimit, authTimeoutMs: options.authTimeout, onActive,
     });
     cluster.forwardTo(this.adminChannel);
+    this.presence = this.wirePresence(options, broker);
     this.transport = new BunTransport(hub, options, this.adminEndpoint());
     this.websocket = this.transport.handler();
     if (options.sse === "on") this.sse = this.createSse(hub, broker, options, log);
@@ -137,6 +142,28 @@ export class Switchboard extends LibraryFacade {
     return http;
   }
 
+  /** Presence hooks into the hub at two points only: its lifecycle events and one request event. */
+  private wirePresence(options: ResolvedOptions, broker: Broker): Presence | undefined {
+    const hub = this.hub;
+    const presence = createPresence(options, broker, {
+      instanceId: options.instanceId,
+      client: (id) => {
+        const record = hub.session(id)?.record;
+        return record && { userId: record.userId, info: record.info, rooms: record.rooms, open: record.state !== "disconnected" };
+      },
+      emit: (target, event, data) => hub.emit(target, event, data),
+      on: (listener) => hub.on(listener),
+      instances: () => this.view.instances(),
+      log: this.log,
+    });
+    if (!presence) return undefined;
+    hub.requests.set(PresenceEvents.REQUEST, presence.request);
+    broker.onHealth((up) => {
+      if (up) void presence.service.restore();
+    });
+    return presence;
+  }
+
   private adminEndpoint(): AdminEndpoint {
     const channel = this.adminChannel;
     return {
@@ -160,6 +187,7 @@ export class Switchboard extends LibraryFacade {
         return audience ?? this.view.countRecipients(target);
       },
       readiness: () => ({ kind: this.broker.kind, connected: this.broker.connected }),
+      presence: async (room, page) => this.presence?.page(room, page),
       history: async (room, limit) => {
         const store = this.hub.history;
         if (!store || !this.hub.isHistoryRoom(room)) return undefined;
@@ -175,6 +203,7 @@ export class Switchboard extends LibraryFacade {
     await this.clusterRuntime.start();
     this.webhooks?.start();
     this.sse?.start();
+    this.presence?.service.start();
     this.ticker ??= setInterval(() => {
       this.rates.sample();
       void this.adminChannel.tick().catch((err) => this.log.warn({ err: String(err) }, "admin tick failed"));
@@ -277,6 +306,9 @@ export class Switchboard extends LibraryFacade {
       clearInterval(this.ticker);
       if (this.server && this.ownsServer) await this.httpDrain.drain(HTTP_DRAIN_MS);
       this.adminChannel.shutdown();
+      // Presence stops listening first: this instance's members stay in Redis for the survivors'
+      // sweep, so clients that reconnect elsewhere within the grace produce no leave/join.
+      this.presence?.service.stop();
       await this.webhooks?.stop(); // flush, hand pending batches over (Redis) while the broker is up
       await this.clusterRuntime.stop();
       await this.audit.flush();

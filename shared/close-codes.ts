@@ -70,4 +70,8 @@ export const AckErrorCodes = Object.freeze({
   HANDLER_ERROR: "handler_error",
   REFRESH_REJECTED: "refresh_rejected",
   RATE_LIMITED: "rate_limited",
+  /** `presence` for a room the client is not in. */
+  NOT_MEMBER: "not_member",
+  /** `presence` for a room that does not match PRESENCE_ROOMS. */
+  NOT_PRESENCE_ROOM: "not_presence_room",
 });

@@ -117,6 +117,13 @@ export class Fleet {
     return sum(this.held);
   }
 
+  /** Closes `count` of the oldest connections, spread over the workers as `connect` spread them. */
+  async closeSome(count: number): Promise<void> {
+    const shares = split(Math.min(count, this.connections), this.workers.length);
+    await Promise.all(this.workers.map((w, i) => w.request({ cmd: "close", count: Math.min(shares[i]!, this.held[i]!) })));
+    shares.forEach((n, i) => (this.held[i] = Math.max(0, this.held[i]! - n)));
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.request({ cmd: "close" })));
     this.held.fill(0);

@@ -46,7 +46,7 @@ export type WorkerRequest =
   | MeasureRequest
   | HeartbeatRequest
   | { cmd: "collect"; timeoutMs: number }
-  | { cmd: "close" }
+  | { cmd: "close"; count?: number }
   | { cmd: "exit" };
 
 export interface ConnectResult {

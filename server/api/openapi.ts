@@ -37,6 +37,7 @@ export const API_ROUTES: RouteDoc[] = [
   { method: "delete", path: "/clients/:id/rooms/:room", summary: "Leave a room on the client's behalf", role: "admin", response: z.object({ left: z.array(z.string()) }) },
   { method: "get", path: "/rooms", summary: "Rooms with sizes, cursor-paginated", role: "viewer", query: S.RoomsQuery, response: S.RoomPage },
   { method: "get", path: "/rooms/:name", summary: "One room and its members", role: "viewer", response: S.RoomDetail },
+  { method: "get", path: "/rooms/:name/presence", summary: "The members of a presence room (PRESENCE_ROOMS), cursor-paginated; 400 not_presence_room for other rooms", role: "viewer", query: S.PresenceQuery, response: S.PresencePage },
   { method: "get", path: "/rooms/:name/history", summary: "The kept messages of a history room (HISTORY_ROOMS), oldest first", role: "viewer", query: S.HistoryQuery, response: S.RoomHistory },
   { method: "post", path: "/emit", summary: "Send an event to a target (dryRun counts recipients only)", role: "emitter", query: S.DryRunQuery, body: S.EmitSchema, response: S.EmitResult, status: 202, idempotent: true },
   { method: "post", path: "/emit/batch", summary: "Send up to 100 events in order", role: "emitter", body: S.EmitBatchSchema, response: z.object({ items: z.array(S.EmitResult) }), status: 202, idempotent: true },

@@ -6,7 +6,7 @@
 import type { ApiApp, ApiOptions } from "./types.ts";
 import { requirePermission } from "./auth.ts";
 import { ApiError } from "./errors.ts";
-import { ClientsQuery, HistoryQuery, JoinBody, RoomName, RoomsQuery } from "./schemas.ts";
+import { ClientsQuery, HistoryQuery, JoinBody, PresenceQuery, RoomName, RoomsQuery } from "./schemas.ts";
 import { parseQuery, readBody } from "./validate.ts";
 
 export function registerQueryRoutes(app: ApiApp, o: ApiOptions): void {
@@ -59,6 +59,14 @@ export function registerQueryRoutes(app: ApiApp, o: ApiOptions): void {
     const { q, limit, cursor } = parseQuery(RoomsQuery, c.req.query());
     const page = await view.listRooms(q, { limit, cursor });
     return c.json({ ...page, items: page.items.map(withHistoryFlag) });
+  });
+
+  app.get("/rooms/:name/presence", read, async (c) => {
+    const name = c.req.param("name");
+    const page = parseQuery(PresenceQuery, c.req.query());
+    const roster = await o.backend.presence(name, page);
+    if (!roster) throw new ApiError(400, "not_presence_room", `room ${name} is not a presence room (see PRESENCE_ROOMS)`);
+    return c.json({ room: name, ...roster });
   });
 
   app.get("/rooms/:name/history", read, async (c) => {

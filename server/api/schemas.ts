@@ -68,6 +68,7 @@ export const ClientsQuery = z.object({
 export const RoomsQuery = z.object({ q: z.string().max(256).optional(), limit: Limit, cursor: Cursor });
 export const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 export const HistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) });
+export const PresenceQuery = z.object({ limit: Limit, cursor: Cursor });
 export const JoinBody = z.strictObject({ rooms: z.array(RoomName).min(1).max(100) });
 
 // ---- responses (documentation) -----------------------------------------------------------
@@ -101,3 +102,6 @@ export const RoomHistory = z.object({
 });
 export const Health = z.object({ status: z.literal("ok") });
 export const Ready = z.object({ status: z.string(), broker: z.object({ kind: z.string(), connected: z.boolean() }) });
+
+export const PresenceMember = z.object({ userId: z.string().optional(), clientIds: z.array(z.string()), info: z.record(z.string(), z.unknown()).optional() });
+export const PresencePage = z.object({ room: z.string(), members: z.array(PresenceMember), total: z.number(), nextCursor: z.string().optional() });

@@ -25,6 +25,8 @@ export interface ApiBackend {
   history(room: string, limit: number): Promise<{ seq: number; frames: unknown[] } | undefined>;
   /** Whether `room` keeps history (matches HISTORY_ROOMS and a history store is configured). */
   isHistoryRoom(room: string): boolean;
+  /** A page of a presence room's roster; undefined when the room is not a presence room. */
+  presence(room: string, page: { limit: number; cursor?: string }): Promise<{ members: unknown[]; total: number; nextCursor?: string } | undefined>;
 }
 
 /** Where `GET /webhooks` reads from: the server's webhooks, when configured. */

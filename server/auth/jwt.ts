@@ -8,6 +8,7 @@
  * Claims: `sub` → userId, `rooms` (string[]) → room patterns the client may join, `meta`
  * (object) → metadata, `exp` → session expiry (4009), `role` → admin-side role.
  */
+import { PRESENCE_INFO_MAX_BYTES } from "../../shared/presence.ts";
 import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, SignJWT, UnsecuredJWT, type JWTPayload } from "jose";
 import type { AuthResult } from "../core/types.ts";
@@ -109,6 +110,17 @@ export class JwtVerifier {
   }
 }
 
+/**
+ * The `info` claim as presence info (SPEC §12): a JSON object of at most 1 KiB (UTF-8 of its
+ * JSON text). Anything else (an array, a string, a larger object) is ignored, and the client is
+ * admitted without info.
+ */
+export function presenceInfo(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const text = JSON.stringify(value);
+  return new TextEncoder().encode(text).length <= PRESENCE_INFO_MAX_BYTES ? (value as Record<string, unknown>) : undefined;
+}
+
 export function claimsToAuth(payload: JWTPayload): AuthResult {
   const rooms = Array.isArray(payload.rooms) ? payload.rooms.filter((r): r is string => typeof r === "string") : undefined;
   const meta = payload.meta;
@@ -117,6 +129,7 @@ export function claimsToAuth(payload: JWTPayload): AuthResult {
     metadata: typeof meta === "object" && meta !== null && !Array.isArray(meta) ? meta : undefined,
     rooms,
     expiresAt: typeof payload.exp === "number" ? payload.exp * 1000 : undefined,
+    info: presenceInfo(payload.info),
   };
 }
 

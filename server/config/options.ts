@@ -35,6 +35,12 @@ type SettingValues = {
   tlsCertFile?: string; tlsKeyFile?: string;
   /** Proxies whose X-Forwarded-* headers are believed (`loopback`, addresses, CIDRs); [] = none. */
   trustProxy: string[];
+  /** Presence rooms (SPEC §12): patterns as in ALLOWED_ROOMS. */
+  presenceRooms: string[];
+  /** A disconnect's presence:leave waits this long for the same user to come back. */
+  presenceLeaveGraceMs: number;
+  /** Above this many members a presence room stops sending join/leave events. */
+  presenceMaxMembers: number;
 };
 
 /** Settings (SPEC §2, camelCase), Ignis/Bun options, hooks (`Hooks` plus the encryption pair), broker, logger. */

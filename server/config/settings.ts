@@ -98,6 +98,9 @@ export const SETTINGS = {
   tlsCertFile: setting("TLS_CERT_FILE", "string", z.string().regex(/^[^\0\r\n]+$/), "the path of a PEM certificate (chain) file"),
   tlsKeyFile: setting("TLS_KEY_FILE", "string", z.string().regex(/^[^\0\r\n]+$/), "the path of a PEM private key file"),
   trustProxy: setting("TRUST_PROXY", "list", z.array(z.string().refine(isTrustProxyEntry)).refine((l) => !l.includes("false") || l.length === 1), "false, or a comma-separated list of proxy addresses or CIDRs (loopback allowed), such as loopback,10.0.0.0/8", []),
+  presenceRooms: setting("PRESENCE_ROOMS", "list", list, "a comma-separated list of room patterns", []),
+  presenceLeaveGraceMs: setting("PRESENCE_LEAVE_GRACE_MS", "int", int(0, 600_000), "milliseconds from 0 to 600000", 2000),
+  presenceMaxMembers: setting("PRESENCE_MAX_MEMBERS", "int", int(1, 10_000_000), "an integer from 1 to 10000000", 10_000),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

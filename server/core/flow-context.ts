@@ -7,7 +7,7 @@
 import type { HistorySlice, HistoryStore } from "./history.ts";
 import type { Membership } from "./membership.ts";
 import type { Session } from "./session.ts";
-import type { AuthResult, CodecFactory, CoreOptions, HandshakeResult, Hooks, Logger } from "./types.ts";
+import type { RequestHandler, AuthResult, CodecFactory, CoreOptions, HandshakeResult, Hooks, Logger } from "./types.ts";
 
 /** A recovery in progress (recovery.ts): fetched at authentication, finished at admission. */
 export interface Recovery {
@@ -27,6 +27,8 @@ export interface FlowContext {
   /** Set only when HISTORY_ROOMS names rooms that keep history. */
   readonly history?: HistoryStore;
   readonly membership: Membership;
+  /** Built-in request events served by server modules (e.g. `presence`), answered before `onMessage`. */
+  readonly requests: ReadonlyMap<string, RequestHandler>;
   /** Whether `room` keeps history (matches HISTORY_ROOMS). */
   isHistoryRoom(room: string): boolean;
   /** False when the user already has `maxConnectionsPerUser` sessions here. */

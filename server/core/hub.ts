@@ -34,7 +34,7 @@ import { Session, type SessionHost } from "./session.ts";
 import { HubStats } from "./stats.ts";
 import { SLOW_CONSUMER_CHECK_MS, SlowConsumerPolicy } from "./slow-consumers.ts";
 import type { Target } from "./target.ts";
-import { silentLogger, type AuthResult, type CodecFactory, type CoreOptions, type HandshakeResult, type Hooks, type Logger } from "./types.ts";
+import { silentLogger, type RequestHandler, type AuthResult, type CodecFactory, type CoreOptions, type HandshakeResult, type Hooks, type Logger } from "./types.ts";
 
 export interface HubDeps {
   hooks?: Hooks;
@@ -66,6 +66,8 @@ export class Hub implements SessionHost, FlowContext {
   readonly directory: LocalDirectory;
   readonly membership: Membership;
   readonly events: HubEvents;
+  /** Built-in request events served by server modules (e.g. `presence`), before `onMessage`. */
+  readonly requests = new Map<string, RequestHandler>();
   readonly stats = new HubStats();
   private readonly fanout: Fanout;
   readonly encoder: OrderedEncoder;
@@ -253,6 +255,7 @@ export class Hub implements SessionHost, FlowContext {
     const now = this.clock.now();
     this.registry.setState(record.id, States.AUTHENTICATED);
     record.metadata = result.metadata;
+    if (result.info !== undefined) record.info = result.info;
     session.grantedRooms = result.rooms;
     if (result.userId !== undefined) this.registry.indexUser(record.id, result.userId);
     if (handshake) this.registry.markEncrypted(record.id, now);

@@ -10,6 +10,7 @@ import type { FlowContext } from "./flow-context.ts";
 import { isOwnIdRoom } from "./registry.ts";
 import { matchesAny } from "./room-policy.ts";
 import type { Session } from "./session.ts";
+import { RequestError, type RequestHandler } from "./types.ts";
 
 /**
  * Joins the allowed rooms and acks `{joined, denied, seq?}`. For a history room the ack's
@@ -80,10 +81,12 @@ export function leaveRooms(ctx: FlowContext, session: Session, requested: string
   session.ack(frameId, { left });
 }
 
-/** Custom events go to the `onMessage` hook; its return value is the ack's result. */
+/** Built-in request events (registered with `hub.requests`) first; other custom events go to the `onMessage` hook, whose return value is the ack's result. */
 export function handleCustom(ctx: FlowContext, session: Session, message: InboundFrame & Record<string, unknown>): void {
-  const hook = ctx.hooks.onMessage;
   const frameId = message.id;
+  const handler = ctx.requests.get(message.event);
+  if (handler) return handleRequest(ctx, session, handler, message);
+  const hook = ctx.hooks.onMessage;
   if (!hook) {
     session.nack(frameId, AckErrorCodes.NO_HANDLER, `no handler for event "${message.event}"`);
     return;
@@ -98,6 +101,24 @@ export function handleCustom(ctx: FlowContext, session: Session, message: Inboun
       (err: unknown) => {
         ctx.log.warn({ clientId, event: message.event, err: String(err) }, "onMessage hook failed");
         if (session.isOpen) session.nack(frameId, AckErrorCodes.HANDLER_ERROR, err instanceof Error ? err.message : String(err));
+      },
+    );
+}
+
+
+function handleRequest(ctx: FlowContext, session: Session, handler: RequestHandler, message: InboundFrame & Record<string, unknown>): void {
+  const { id: clientId, userId, rooms } = session.record;
+  Promise.resolve()
+    .then(() => handler({ clientId, userId, rooms, data: message.data }))
+    .then(
+      (result) => {
+        if (session.isOpen) session.ack(message.id, result);
+      },
+      (err: unknown) => {
+        if (!session.isOpen) return;
+        if (err instanceof RequestError) return session.nack(message.id, err.code, err.message);
+        ctx.log.warn({ clientId, event: message.event, err: String(err) }, "request handler failed");
+        session.nack(message.id, AckErrorCodes.HANDLER_ERROR, err instanceof Error ? err.message : String(err));
       },
     );
 }

@@ -24,7 +24,8 @@ export function isOwnIdRoom(clientId: string, room: string): boolean {
  * A client as the registry keeps it: the public shape (`ClientData`, shared with the API and the
  * dashboard) with its rooms as a Set that includes the internal own-id room.
  */
-export type ClientRecord = Omit<ClientData, "rooms"> & { rooms: Set<string> };
+/** `info`: presence info from the credential (SPEC §12), not part of the client listing. */
+export type ClientRecord = Omit<ClientData, "rooms"> & { rooms: Set<string>; info?: Record<string, unknown> };
 
 export class Registry {
   private readonly clients = new Map<string, ClientRecord>();

@@ -15,6 +15,8 @@ export interface AuthResult {
   rooms?: string[];
   /** When the credential expires (epoch ms): the session is closed 4009 then unless refreshed. */
   expiresAt?: number;
+  /** Shown to other members of presence rooms (the token's `info` claim; see presenceInfo). */
+  info?: Record<string, unknown>;
 }
 
 export type AuthenticateHook = (data: Record<string, unknown>) => MaybePromise<AuthResult | null | false | undefined>;
@@ -47,6 +49,22 @@ export interface HandshakeResult {
  * no key; throws (or returns `false`) when the key is invalid.
  */
 export type CodecFactory = (args: { clientId: string; userId?: string; data: Record<string, unknown>; record: ClientRecord }) => Promise<HandshakeResult | null | false>;
+
+/**
+ * A built-in request event served by a server module rather than `onMessage` (for example
+ * `presence`). Its result is the ack's `result`; a `RequestError` becomes a failed ack with its code.
+ */
+export type RequestHandler = (args: { clientId: string; userId?: string; rooms: ReadonlySet<string>; data: unknown }) => Promise<unknown>;
+
+export class RequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
 
 export interface Hooks {
   authenticate?: AuthenticateHook;

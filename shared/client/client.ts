@@ -12,6 +12,7 @@
  *   their timeout). A request in flight when the socket drops rejects `disconnected`, except
  *   `join`/`leave`, which are idempotent and are sent again.
  */
+import { RoomHandle } from "./presence.ts";
 import { CloseCodes, describeCloseCode } from "../close-codes.ts";
 import { SwitchboardEvents, WebSocketEvents as Events } from "../constants.ts";
 import type { AckData, ConnectedData, HeartbeatReply, JoinResult, LeaveResult } from "../protocol.ts";
@@ -171,6 +172,11 @@ export class SwitchboardClient<S extends object = Record<string, unknown>> {
     for (const room of list) this.wanted.delete(room);
     for (const plugin of this.o.plugins) plugin.left?.(list);
     return this.resend<LeaveResult>(Events.LEAVE, { rooms: list });
+  }
+
+  /** A handle on one room: `join()`, `leave()` and, in presence rooms, `presence()` (a roster kept in sync). */
+  room(name: string): RoomHandle {
+    return new RoomHandle(name, this);
   }
 
   /** A custom event with an ack: resolves with what the server's `onMessage` returned. */

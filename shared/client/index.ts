@@ -22,3 +22,5 @@ export type {
 export type { ConnectedData, ErrorData, JoinResult, LeaveResult } from "../protocol.ts";
 export { CloseCodes, describeCloseCode, type CloseCodeInfo } from "../close-codes.ts";
 export { historyRecovery, type HistoryRecovery } from "./history.ts";
+export { RoomHandle } from "./presence.ts";
+export { PresenceEvents, type PresenceEventData, type PresenceMemberInfo, type PresenceOverflowData, type PresenceRoster } from "../presence.ts";

@@ -4,6 +4,7 @@
  * plugin extension point and the minimal WebSocket shape the SDK needs (browsers, Bun, Node's
  * global WebSocket and the `ws` package all satisfy it).
  */
+import type { PresenceEventData, PresenceOverflowData } from "../presence.ts";
 import type { ConnectedData, ErrorData, JoinResult } from "../protocol.ts";
 
 /**
@@ -161,6 +162,10 @@ export interface LifecycleEvents {
 export interface ProtocolEvents {
   connected: ConnectedData;
   error: ErrorData;
+  /** Presence rooms (SPEC §12): a member arrived / left; keep a roster with `client.room(name).presence()`. */
+  "presence:join": PresenceEventData;
+  "presence:leave": PresenceEventData;
+  "presence:overflow": PresenceOverflowData;
 }
 
 /** Everything `on()` knows: lifecycle, protocol, and the application's own server events `S`. */

@@ -16,6 +16,7 @@ const BAD: Record<string, string> = {
   // File checks (readable, parses, both or neither) are in test/deploy/tls.test.ts.
   TLS_CERT_FILE: "cert\n.pem", TLS_KEY_FILE: "key\0.pem", TRUST_PROXY: "10.0.0.0/33",
   SSE_PATH: "sse", SSE: "maybe",
+  PRESENCE_LEAVE_GRACE_MS: "-1", PRESENCE_MAX_MEMBERS: "0",
 };
 
 describe("environment variables", () => {
@@ -38,7 +39,7 @@ describe("environment variables", () => {
   }
 
   test("every setting in the table has a bad-value test above", () => {
-    expect(Object.values(SETTINGS).map((s) => s.env).filter((env) => !(env in BAD) && !["JWT_ISSUER", "JWT_AUDIENCE", "ALLOWED_ROOMS", "HISTORY_ROOMS"].includes(env))).toEqual([]);
+    expect(Object.values(SETTINGS).map((s) => s.env).filter((env) => !(env in BAD) && !["JWT_ISSUER", "JWT_AUDIENCE", "ALLOWED_ROOMS", "HISTORY_ROOMS", "PRESENCE_ROOMS"].includes(env))).toEqual([]);
   });
 
   test("good values are parsed into typed options", () => {
