@@ -20,16 +20,17 @@ import { machineFacts, machineLines } from "./lib/machine.ts";
 import { effectiveFdLimit, killAllProcesses } from "./lib/proc.ts";
 import { checksTable, markdownReport, plainTable, printScenario, type ScenarioResult } from "./lib/report.ts";
 import { crossInstance } from "./scenarios/cross.ts";
+import { dashboard } from "./scenarios/dashboard.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { memory } from "./scenarios/memory.ts";
 import { scale } from "./scenarios/scale.ts";
 import { connectionStorm } from "./scenarios/storm.ts";
 
-const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale };
+const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale, dashboard };
 const RESULTS = join(import.meta.dir, "results");
 
 const USAGE = `usage: npm run bench [-- --quick] [-- --scenario ${Object.keys(SCENARIOS).join(",")}]
-  --quick              fewer rounds and smaller steps (about 2 minutes)
+  --quick              fewer rounds and smaller steps (about 2 minutes; dashboard: 1,000 clients, 100 emits/s)
   --scenario a,b       only these scenarios (default: all)
   --no-write           do not write bench/results/`;
 
