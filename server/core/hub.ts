@@ -18,7 +18,7 @@ import { ExpiryQueue } from "./expiry.ts";
 import { Fanout } from "./fanout.ts";
 import { handleCustom, joinRooms, leaveRooms } from "./message-flow.ts";
 import { OrderedEncoder } from "./ordered-encoder.ts";
-import { Registry, type ClientRecord } from "./registry.ts";
+import { Registry, RoomList, type ClientRecord } from "./registry.ts";
 import { HistoryUnavailableError, type HistoryStore } from "./history.ts";
 import { finishRecovery, type Recovery } from "./recovery.ts";
 import { matchesAny } from "./room-policy.ts";
@@ -107,7 +107,7 @@ export class Hub implements SessionHost {
     }
     const now = this.clock.now();
     const record: ClientRecord = {
-      id, instanceId: this.options.instanceId, state: States.UNAUTHORIZED, rooms: new Set(), encrypted: false,
+      id, instanceId: this.options.instanceId, state: States.UNAUTHORIZED, rooms: new RoomList(), encrypted: false,
       connectedAt: now, lastActivity: now, remoteAddress: conn.remoteAddress, userAgent: conn.userAgent,
     };
     const session = new Session(this, conn, record);
