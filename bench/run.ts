@@ -2,8 +2,9 @@
  * @module bench/run
  * `npm run bench [-- --quick] [-- --scenario fanout,memory]`: runs the SPEC §10 scenarios on this
  * machine, each against baselines measured in the same run, prints one table per scenario and
- * the target checks, and writes `bench/results/<timestamp>.json` (git-ignored) and
- * `bench/results/latest.md` (kept in the repository as the published figures).
+ * the target checks, and writes `bench/results/<date>-<name>.json` (machine-readable, committed
+ * with every published run: `2026-12-04-full.json`, `2026-12-04-quick-fanout.json`) and
+ * `bench/results/latest.md` (the published figures).
  *
  * All load comes from separate processes on loopback (`bench/worker.ts`); servers under test
  * are separate processes too. Exit code: 0 when it ran (targets may fail: that is a finding,
@@ -19,18 +20,19 @@ import { machineFacts, machineLines } from "./lib/machine.ts";
 import { effectiveFdLimit, killAllProcesses } from "./lib/proc.ts";
 import { checksTable, markdownReport, plainTable, printScenario, type ScenarioResult } from "./lib/report.ts";
 import { crossInstance } from "./scenarios/cross.ts";
+import { dashboard } from "./scenarios/dashboard.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { memory } from "./scenarios/memory.ts";
 import { scale } from "./scenarios/scale.ts";
 import { connectionStorm } from "./scenarios/storm.ts";
 import { sse } from "./scenarios/sse.ts";
 
-const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale, sse, presence };
+const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = { fanout, cross: crossInstance, storm: connectionStorm, memory, scale, sse, presence, dashboard };
 import { presence } from "./scenarios/presence.ts";
 const RESULTS = join(import.meta.dir, "results");
 
 const USAGE = `usage: npm run bench [-- --quick] [-- --scenario ${Object.keys(SCENARIOS).join(",")}]
-  --quick              fewer rounds and smaller steps (about 2 minutes)
+  --quick              fewer rounds and smaller steps (about 2 minutes; dashboard: 1,000 clients, 100 emits/s)
   --scenario a,b       only these scenarios (default: all)
   --no-write           do not write bench/results/`;
 
@@ -78,11 +80,19 @@ async function runScenario(id: string, ctx: BenchContext): Promise<ScenarioResul
   }
 }
 
+/** "full", "quick", or the mode and the scenarios of a partial run: "quick-fanout", "storm-memory". */
+function runName(args: Args): string {
+  const all = args.scenarios.length === Object.keys(SCENARIOS).length;
+  const mode = args.quick ? "quick" : "full";
+  if (all) return mode;
+  return `${args.quick ? "quick-" : ""}${args.scenarios.join("-")}`;
+}
+
 function writeResults(args: Args, facts: Record<string, unknown>, results: ScenarioResult[]): void {
   mkdirSync(RESULTS, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const json = join(RESULTS, `${stamp}.json`);
-  writeFileSync(json, JSON.stringify({ machine: facts, mode: args.quick ? "quick" : "full", scenarios: results }, null, 2));
+  const json = join(RESULTS, `${new Date().toISOString().slice(0, 10)}-${runName(args)}.json`);
+  const at = new Date().toISOString();
+  writeFileSync(json, JSON.stringify({ at, machine: facts, mode: args.quick ? "quick" : "full", scenarios: results }, null, 2));
   const header = [`## Benchmark results (${args.quick ? "quick" : "full"} run, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`, "", ...machineLines(facts).map((l) => `- ${l}`)];
   writeFileSync(join(RESULTS, "latest.md"), markdownReport(header, results));
   console.log(`\nwrote ${json} and ${join(RESULTS, "latest.md")}`);

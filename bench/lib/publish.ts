@@ -70,3 +70,38 @@ export async function publishPaced(ep: EmitEndpoint, room: string, event: string
   result.endedAt = now();
   return result;
 }
+
+/**
+ * Emits at a steady `perSecond` for `ms`: every 10 ms the emits due by then go out without
+ * waiting for earlier answers (at most `maxInFlight` outstanding; an emit that would exceed it
+ * is counted as failed, so a server that falls behind shows up instead of slowing the load).
+ */
+export async function publishAtRate(ep: EmitEndpoint, room: string, event: string, perSecond: number, ms: number, maxInFlight = 256): Promise<PublishResult> {
+  const result: PublishResult = { sent: 0, failed: 0, startedAt: now(), endedAt: 0 };
+  const pending = new Set<Promise<void>>();
+  let due = 0;
+  let n = 0;
+  while (now() - result.startedAt < ms) {
+    due = Math.floor(((now() - result.startedAt) / 1000) * perSecond);
+    for (; n < due; n++) {
+      if (pending.size >= maxInFlight) {
+        result.failed += 1;
+        result.firstError ??= `more than ${maxInFlight} emits in flight`;
+        continue;
+      }
+      const p: Promise<void> = emitOnce(ep, room, event, { n, pad: PAD }).then((error) => {
+        pending.delete(p);
+        if (error === undefined) result.sent += 1;
+        else {
+          result.failed += 1;
+          result.firstError ??= error;
+        }
+      });
+      pending.add(p);
+    }
+    await Bun.sleep(10);
+  }
+  await Promise.all(pending);
+  result.endedAt = now();
+  return result;
+}

@@ -39,3 +39,9 @@ export function times(ratio: number): string {
 export function kib(bytes: number): string {
   return Number.isFinite(bytes) ? `${(bytes / 1024).toFixed(2)} KiB` : "n/a";
 }
+
+/** "0.51–1.00" over per-repetition figures: the spread a median hides. */
+export function spread(values: readonly number[], format: (v: number) => string = (v) => v.toFixed(2)): string {
+  if (values.length === 0) return "n/a";
+  return `${format(Math.min(...values))}–${format(Math.max(...values))}`;
+}

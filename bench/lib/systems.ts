@@ -11,7 +11,7 @@ import type { EmitEndpoint } from "./publish.ts";
 export type SystemName = "switchboard" | "bare" | "socketio" | "ignis";
 
 export const SECRET = "bench-secret-0123456789abcdef";
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
+export const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const SERVERS = join(import.meta.dir, "..", "servers");
 
 export const LABELS: Record<SystemName, string> = {

@@ -8,7 +8,9 @@
  *
  * Every server gets the same minimal emit route into its own emit API (`toRoom`,
  * `io.to().emit`, `helper.send`, `server.publish`). Switchboard is also driven through its
- * REST API (`POST /api/emit`: auth, validation, audit), reported as its own row, not a target.
+ * REST API (`POST /api/emit`: auth, validation, audit): that is how users' backends emit, so
+ * it is the primary row and the issue-16 target (≥ 0.95× bare); the library path (`toRoom`)
+ * stays beside it for the SPEC §10 comparisons.
  *
  * All servers stay up with their clients connected for the whole size, and the rounds rotate
  * through them, so machine noise hits every server alike; each figure is the median of rounds.
@@ -18,7 +20,7 @@ import { startLoaded, type BenchContext, type Loaded } from "../lib/context.ts";
 import { cpuMs } from "../lib/proc.ts";
 import { publishBurst, type EmitEndpoint } from "../lib/publish.ts";
 import type { Check, ScenarioResult } from "../lib/report.ts";
-import { compact, fixed, median, times } from "../lib/stats.ts";
+import { compact, fixed, median, spread, times } from "../lib/stats.ts";
 import type { SystemName } from "../lib/systems.ts";
 
 const ROOM = "bench";
@@ -121,17 +123,37 @@ async function runSize(ctx: BenchContext, clients: number, rounds: number, round
  * same rotation, seconds apart, so slow changes in machine load cancel.
  */
 function paired(s: SizeResult, a: string, b: string): number {
+  return median(perRound(s, a, b));
+}
+
+function perRound(s: SizeResult, a: string, b: string): number[] {
   const theirs = s.rounds[b]!;
-  return median(s.rounds[a]!.map((r, i) => r.rate / theirs[i]!.rate));
+  return s.rounds[a]!.map((r, i) => r.rate / theirs[i]!.rate);
+}
+
+/** "0.95× (0.91–1.00 over 9 rounds)" */
+function withSpread(s: SizeResult, a: string, b: string): string {
+  const ratios = perRound(s, a, b);
+  return `${times(median(ratios))} (${spread(ratios)} over ${ratios.length} rounds)`;
+}
+
+/** Issue 16: the REST emit, the path users' backends take, against bare Bun in the same rounds. */
+const REST_MIN = 0.95;
+
+function restCheck(s: SizeResult): Check {
+  const target = `REST emit fan-out throughput, 1 instance, N=${s.clients}: ≥ ${REST_MIN}× bare Bun`;
+  if (!s.rounds["switchboard-rest"]) return { target, measured: "skipped (no REST row)", pass: null };
+  return { target, measured: withSpread(s, "switchboard-rest", "bare"), pass: paired(s, "switchboard-rest", "bare") >= REST_MIN };
 }
 
 function checks(sizes: SizeResult[]): Check[] {
   const out: Check[] = [];
   for (const s of sizes) {
+    out.push(restCheck(s));
     const vs = (id: string, min: number, label: string) => {
-      if (!s.rounds[id]) return out.push({ target: `fan-out N=${s.clients}: ≥ ${min}× ${label}`, measured: "skipped (redis-server not installed)", pass: null });
-      const ratio = paired(s, "switchboard", id);
-      out.push({ target: `fan-out N=${s.clients}: ≥ ${min}× ${label}`, measured: times(ratio), pass: ratio >= min });
+      const target = `fan-out N=${s.clients}, library toRoom: ≥ ${min}× ${label}`;
+      if (!s.rounds[id]) return out.push({ target, measured: "skipped (redis-server not installed)", pass: null });
+      out.push({ target, measured: withSpread(s, "switchboard", id), pass: paired(s, "switchboard", id) >= min });
     };
     vs("bare", 0.8, "bare Bun");
     vs("socketio", 3, "Socket.IO");
@@ -140,9 +162,10 @@ function checks(sizes: SizeResult[]): Check[] {
   return out;
 }
 
+/** Row order: the REST path first (primary), the library path beside it. */
 const LABEL: Record<string, string> = {
-  switchboard: "Switchboard",
-  "switchboard-rest": "Switchboard via REST API",
+  "switchboard-rest": "Switchboard, POST /api/emit (primary)",
+  switchboard: "Switchboard, library toRoom (beside)",
   bare: "bare Bun.serve",
   socketio: "Socket.IO 4 (Node)",
   ignis: "Ignis helper (Bun)",
@@ -162,6 +185,7 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioResult> {
       LABEL[id]!,
       `${compact(s.rate[id]!)}/s`,
       times(paired(s, id, "bare")),
+      spread(perRound(s, id, "bare")),
       times(paired(s, "switchboard", id)),
       fixed(s.cpu[id]!),
       String(s.lost[id]),
@@ -170,11 +194,12 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioResult> {
   return {
     id: "fanout",
     title: "Fan-out: deliveries per second to N clients in one room",
-    table: { columns: ["N", "server", "deliveries", "÷ bare", "Switchboard ÷ this", "server CPU µs/delivery", "lost"], rows },
+    table: { columns: ["N", "server", "deliveries", "÷ bare", "÷ bare, min–max", "library ÷ this", "server CPU µs/delivery", "lost"], rows },
     checks: checks(results),
     notes: [
       `${rounds} rotated rounds per server, each ~${roundSeconds} s; rates are medians, ratios medians of per-round ratios; ~100-byte frames; publisher: ${IN_FLIGHT} HTTP emits in flight`,
-      "each server's emit route calls its own emit API (toRoom / io.to().emit / helper.send / server.publish); \"via REST API\" adds Switchboard's POST /api/emit (auth, validation, audit) and is not a target row",
+      "each server's emit route calls its own emit API (toRoom / io.to().emit / helper.send / server.publish); the primary Switchboard row is its REST API, POST /api/emit (auth, validation, recipients count, audit), the path users' backends take; the library row is beside it",
+      "÷ bare: median of per-round ratios to the bare server measured in the same rotation; min–max: the spread of those per-round ratios",
     ],
     data: results,
   };

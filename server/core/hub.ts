@@ -26,7 +26,7 @@ import { OrderedEncoder } from "./ordered-encoder.ts";
 import type { FlowContext, Recovery } from "./flow-context.ts";
 import { Membership } from "./membership.ts";
 import { LocalDirectory, type LocalCounts } from "./queries.ts";
-import { Registry, type ClientRecord } from "./registry.ts";
+import { Registry, RoomList, type ClientRecord } from "./registry.ts";
 import { HistoryUnavailableError, type HistoryStore } from "./history.ts";
 import { finishRecovery } from "./recovery.ts";
 import { RoomMatcher } from "./room-policy.ts";
@@ -161,7 +161,7 @@ export class Hub implements SessionHost, FlowContext {
     }
     const now = this.clock.now();
     const record: ClientRecord = {
-      id, instanceId: this.options.instanceId, state: States.UNAUTHORIZED, rooms: new Set(), encrypted: false,
+      id, instanceId: this.options.instanceId, state: States.UNAUTHORIZED, rooms: new RoomList(), encrypted: false,
       connectedAt: now, lastActivity: now, remoteAddress: conn.remoteAddress, userAgent: conn.userAgent,
       transport: conn.transport ?? "ws",
     };

@@ -54,7 +54,7 @@ export type CodecFactory = (args: { clientId: string; userId?: string; data: Rec
  * A built-in request event served by a server module rather than `onMessage` (for example
  * `presence`). Its result is the ack's `result`; a `RequestError` becomes a failed ack with its code.
  */
-export type RequestHandler = (args: { clientId: string; userId?: string; rooms: ReadonlySet<string>; data: unknown }) => Promise<unknown>;
+export type RequestHandler = (args: { clientId: string; userId?: string; rooms: { has(room: string): boolean }; data: unknown }) => Promise<unknown>;
 
 export class RequestError extends Error {
   constructor(

@@ -28,7 +28,7 @@ import { memberKeyOf, type MemberKey, type PresenceStore, type RosterPage } from
 export interface PresenceClient {
   userId?: string;
   info?: Record<string, unknown>;
-  rooms: ReadonlySet<string>;
+  rooms: { has(room: string): boolean };
   /** False while the client is closing (its room events then come from the disconnect). */
   open: boolean;
 }
