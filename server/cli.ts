@@ -142,10 +142,10 @@ async function start(args: string[]): Promise<void> {
   // drain and exit 0, not kill the process with the default action (exit 143).
   drainOnSignals(sb);
   // SIGHUP re-reads TLS_CERT_FILE/TLS_KEY_FILE (SPEC §16); a no-op without TLS. Copies within
-  // 500 ms are one reload: a group SIGHUP arrives directly and through the wrapper.
+  // 50 ms are one reload: a group SIGHUP arrives directly and through the wrapper.
   let lastHup = 0;
   process.on("SIGHUP", () => {
-    if (Date.now() - lastHup < 500) return;
+    if (Date.now() - lastHup < 50) return;
     lastHup = Date.now();
     sb.reloadTls();
   });

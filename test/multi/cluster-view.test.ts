@@ -47,7 +47,7 @@ beforeAll(async () => {
   for (const instance of instances) {
     await eventually(async () => {
       expect((await get(instance, "/api/clients?limit=100")).total).toBe(6);
-      expect((await get(instance, "/api/rooms?limit=100")).items).toEqual(expect.arrayContaining([{ name: "r1", size: 3 }, { name: "r2", size: 4 }]));
+      expect((await get(instance, "/api/rooms?limit=100")).items).toEqual(expect.arrayContaining([{ name: "r1", size: 3, history: false }, { name: "r2", size: 4, history: false }]));
     });
   }
 }, 60_000);
@@ -107,14 +107,14 @@ describe("cluster view over Redis, three instances", () => {
   test("rooms: sizes summed across instances, q filter, pagination, and room detail with its clients", async () => {
     const rooms = await get(A(), "/api/rooms?limit=100");
     expect(rooms.items).toEqual([
-      { name: "r1", size: 3 }, { name: "r2", size: 4 }, { name: "ws-default", size: 6 }, { name: "ws-notification", size: 6 },
+      { name: "r1", size: 3, history: false }, { name: "r2", size: 4, history: false }, { name: "ws-default", size: 6, history: false }, { name: "ws-notification", size: 6, history: false },
     ]);
     expect((await get(C(), "/api/rooms?q=r&limit=100")).items.map((r: { name: string }) => r.name)).toEqual(["r1", "r2"]);
     const first = await get(B(), "/api/rooms?limit=3");
     expect(first).toMatchObject({ total: 4, items: [{ name: "r1" }, { name: "r2" }, { name: "ws-default" }] });
     expect((await get(B(), `/api/rooms?limit=3&cursor=${first.nextCursor}`)).items).toEqual([{ name: "ws-notification", size: 6 }]);
     const r2 = await get(B(), "/api/rooms/r2");
-    expect(r2).toMatchObject({ name: "r2", size: 4 });
+    expect(r2).toMatchObject({ name: "r2", size: 4, history: false });
     expect(sortedIds(r2.clients)).toEqual(ids(["a1", "a3", "b1", "b2"]));
     expect((await call(A(), "GET", "/api/rooms/nope")).status).toBe(404);
   });

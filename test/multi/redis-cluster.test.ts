@@ -98,7 +98,7 @@ describe.skipIf(!available)("Redis Cluster (3 nodes)", () => {
       // Presence reaches Redis within a flush interval: wait until every instance sees everyone.
       for (const instance of instances) await eventually(async () => expect(sortedIds((await get(instance, "/api/clients?limit=100")).items)).toEqual(ALL.map(id).sort()));
       expect(await get(instances[0]!, "/api/stats")).toMatchObject({ instances: 3, connections: 3, users: 2 });
-      expect((await get(instances[1]!, "/api/rooms?limit=100")).items).toEqual(expect.arrayContaining([{ name: "r1", size: 2 }, { name: "r2", size: 2 }]));
+      expect((await get(instances[1]!, "/api/rooms?limit=100")).items).toEqual(expect.arrayContaining([{ name: "r1", size: 2, history: false }, { name: "r2", size: 2, history: false }]));
       expect((await call(c, "POST", "/api/emit?dryRun=true", { to: { user: "alice" }, event: "e", exclude: [id("a2")] })).body.recipients).toBe(1);
 
       const admin = await adminSocket(instances[0]!);
