@@ -37,7 +37,7 @@ if (process.versions.bun) {
   };
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, forwardOnce);
   // SIGHUP (TLS reload) is forwarded every time: without a handler it would kill the wrapper and
-  // orphan the server. A group SIGHUP reaches the child twice; server/cli.ts folds repeats.
+  // orphan the server. A group SIGHUP reaches the child twice, which reloads twice (harmless).
   process.on("SIGHUP", () => child.kill("SIGHUP"));
   // Killed by a signal (SIGKILL, or one the child does not handle): the shell convention 128 + n.
   child.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));

@@ -112,7 +112,7 @@ describe("cluster view over Redis, three instances", () => {
     expect((await get(C(), "/api/rooms?q=r&limit=100")).items.map((r: { name: string }) => r.name)).toEqual(["r1", "r2"]);
     const first = await get(B(), "/api/rooms?limit=3");
     expect(first).toMatchObject({ total: 4, items: [{ name: "r1" }, { name: "r2" }, { name: "ws-default" }] });
-    expect((await get(B(), `/api/rooms?limit=3&cursor=${first.nextCursor}`)).items).toEqual([{ name: "ws-notification", size: 6 }]);
+    expect((await get(B(), `/api/rooms?limit=3&cursor=${first.nextCursor}`)).items).toEqual([{ name: "ws-notification", size: 6, history: false }]);
     const r2 = await get(B(), "/api/rooms/r2");
     expect(r2).toMatchObject({ name: "r2", size: 4, history: false });
     expect(sortedIds(r2.clients)).toEqual(ids(["a1", "a3", "b1", "b2"]));
