@@ -16,6 +16,8 @@ export interface MetricsSources {
   hub: Hub;
   broker: Broker;
   adminConnections: () => number;
+  /** Open SSE streams (the SSE transport keeps them); absent with SSE=off. */
+  sseConnections?: () => number;
   /** Audit entries dropped because the audit queue was full. */
   auditDropped?: () => number;
   /** Present when WEBHOOK_URLS is set: adds the `switchboard_webhook_*` series. */
@@ -77,7 +79,7 @@ function registerWebhookMetrics(registry: client.Registry, webhooks: Webhooks): 
   });
 }
 
-export function createMetrics({ hub, broker, adminConnections, auditDropped = () => 0, webhooks }: MetricsSources): client.Registry {
+export function createMetrics({ hub, broker, adminConnections, sseConnections = () => 0, auditDropped = () => 0, webhooks }: MetricsSources): client.Registry {
   const registry = new client.Registry();
   registry.setDefaultLabels({ instance_id: hub.options.instanceId });
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
@@ -91,7 +93,7 @@ export function createMetrics({ hub, broker, adminConnections, auditDropped = ()
   });
   const gauge = (name: string, help: string, read: () => number) =>
     new client.Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  gauge("switchboard_sse_connections", "Open Server-Sent Events streams (counted in switchboard_connections too)", () => hub.directory.clients().filter((c) => c.transport === "sse").length);
+  gauge("switchboard_sse_connections", "Open Server-Sent Events streams (counted in switchboard_connections too)", sseConnections);
   gauge("switchboard_encrypted_sessions", "Open end-to-end encrypted sessions", () => hub.counts().encrypted);
   gauge("switchboard_rooms", "Rooms with at least one local member", () => hub.counts().rooms);
   gauge("switchboard_users", "Distinct authenticated users connected here", () => hub.counts().users);

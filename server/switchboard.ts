@@ -113,7 +113,7 @@ export class Switchboard extends LibraryFacade {
     if (options.sse === "on") this.sse = this.createSse(hub, broker, options, log);
     // Webhooks (SPEC §13): built here, fed by `this.on`, started in start(), stopped in shutdown() before the cluster.
     const webhooks = (this.webhooks = createWebhooks(options, { facade: this, broker, log }));
-    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, auditDropped: () => this.audit.dropped, webhooks });
+    this.metrics = createMetrics({ hub, broker, adminConnections: () => this.adminChannel.size, sseConnections: () => this.sse?.size ?? 0, auditDropped: () => this.audit.dropped, webhooks });
     const idempotency = { store: idempotencyStoreFor(broker), ttlMs: options.idempotencyTtlSeconds * 1000 };
     this.api = createApi({ backend: this.apiBackend(), roles: this.roles, allowedOrigins: options.allowedOrigins, log, idempotency, webhooks: webhooks && (() => webhooks.status()) });
     this.dashboard = createDashboardHandler("/admin");

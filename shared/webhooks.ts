@@ -38,6 +38,16 @@ export interface WebhookBatch {
   events: WebhookEvent[];
 }
 
+/** What `GET /api/webhooks` shows per receiver. `failed` counts batches dropped after the retry window or by overflow. */
+export interface ReceiverStatus {
+  url: string;
+  delivered: number;
+  failed: number;
+  pending: number;
+  lastError: string | null;
+  lastSuccessAt: string | null;
+}
+
 export type WebhookBody = string | Uint8Array | ArrayBuffer;
 
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;

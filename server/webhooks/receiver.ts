@@ -6,15 +6,7 @@
  */
 import { createHash } from "node:crypto";
 
-/** What `GET /api/webhooks` shows per receiver. `failed` counts batches dropped after the retry window or by overflow. */
-export interface ReceiverStatus {
-  url: string;
-  delivered: number;
-  failed: number;
-  pending: number;
-  lastError: string | null;
-  lastSuccessAt: string | null;
-}
+export type { ReceiverStatus } from "../../shared/webhooks.ts";
 
 /** Counters of this instance (the metrics); the Redis queue also keeps cluster-wide ones. */
 export interface ReceiverCounters {

@@ -7,15 +7,8 @@
 import { formatAgo, formatCount } from "../format.ts";
 import { useNow, useRequest } from "../hooks.ts";
 import { useSession } from "../session.ts";
+import type { ReceiverStatus } from "../../../shared/webhooks.ts";
 
-interface ReceiverStatus {
-  url: string;
-  delivered: number;
-  failed: number;
-  pending: number;
-  lastError: string | null;
-  lastSuccessAt: string | null;
-}
 
 export function WebhooksPanel() {
   const { api } = useSession();
